@@ -1,0 +1,99 @@
+"""The app: wires a board's runtime (clock, outputs, button, sensor, files) to the core.
+
+Everything here is non-blocking: ``service(now)`` does whatever is due at ``now`` and
+returns. On a board, asyncio tasks call it (see ``swrt.runner``); the simulator calls
+it from a virtual-time loop. Both run this very code.
+"""
+from swcore import plan as planmod
+from swcore.default_plan import DEFAULT_PLAN
+from swcore.engine import Engine
+from swcore.cues import CuePlayer, CUE_ERROR
+from swcore.gestures import Gestures, NAMES as GESTURE_NAMES, NONE as NO_GESTURE
+
+PLAN_FILE = "plan.json"
+
+
+def load_plan(read_text):
+    """Return ``(name, steps, text, error)``: the board's plan, or the built-in one.
+
+    ``read_text()`` returns the plan file's text or None when there is none. A bad
+    plan never stops the device: the built-in session runs and ``error`` says why.
+    """
+    error = None
+    try:
+        text = read_text()
+    except Exception as e:  # unreadable file: same fallback as a bad one
+        text = None
+        error = "plan error: cannot read %s (%s)" % (PLAN_FILE, e)
+    if text:
+        try:
+            name, steps = planmod.parse(text)
+            return name, steps, text, None
+        except planmod.PlanError as e:
+            error = str(e)
+    name, steps = planmod.parse(DEFAULT_PLAN)
+    return name, steps, None, error
+
+
+class App:
+    def __init__(self, board, plan_name, steps, sinks=(), motion=None):
+        """``board`` gives ``output`` (cue output), optional ``display``;
+        ``sinks`` get every event as ``sink(t_ms, event, fields)`` (log writer,
+        simulator recorder); ``motion`` is a motion pipeline or None (button only)."""
+        self.board = board
+        self.plan_name = plan_name
+        self.sinks = list(sinks)
+        self.player = CuePlayer(board.output)
+        self.gestures = Gestures()
+        self.engine = Engine(steps, self.emit)
+        self.motion = motion
+
+    def emit(self, t, event, fields):
+        if event == "cue":
+            self.player.play(fields["pattern"], t)
+        elif event == "step_start":
+            display = getattr(self.board, "display", None)
+            if display is not None:
+                display.show(t, fields["step"], fields.get("rep", 0), fields.get("of", 0))
+        elif event == "sprint_go" and self.motion is not None:
+            self.motion.arm()
+        elif event == "step_end" and self.motion is not None and fields["kind"] == "sprint":
+            self.motion.disarm()
+        for sink in self.sinks:
+            sink(t, event, fields)
+
+    def start(self, t, plan_error=None):
+        if plan_error:
+            self.emit(t, "plan_fallback", {"error": plan_error})
+            self.emit(t, "cue", {"pattern": CUE_ERROR})
+        self.engine.start(t)
+
+    def fault(self, t, what, detail):
+        """A part failed (sensor, storage): log it, cue it, go on without it."""
+        self.emit(t, what, {"error": detail})
+        self.emit(t, "cue", {"pattern": CUE_ERROR})
+
+    def sample(self, ax, ay, az, t):
+        """One accelerometer sample (milli-g) taken at ``t``; the hot path."""
+        if self.motion is not None and self.motion.feed(ax, ay, az):
+            self._on_motion(t)
+
+    def _on_motion(self, t):
+        """The pipeline reported an event; see swcore.motion for the codes."""
+        raise NotImplementedError("motion events arrive with the motion pipeline")
+
+    def button(self, pressed, t):
+        self.gestures.edge(pressed, t)
+
+    def service(self, now):
+        g = self.gestures.poll(now)
+        if g != NO_GESTURE:
+            self.engine.gesture(GESTURE_NAMES[g], self.gestures.gesture_t)
+        self.engine.tick(self.gestures.settled_until(now))
+        self.player.service(now)
+
+    def idle(self):
+        """True when nothing can happen without a press: no deadline, no cue playing."""
+        e = self.engine
+        return (e.done or e.paused or (e.deadline < 0 and e.ready_at < 0 and not e.marks)) \
+            and not self.player.busy()

@@ -1,0 +1,112 @@
+"""Cue patterns as data, and a non-blocking player that never overlaps two cues.
+
+A pattern is a tuple of segments ``(duration_ms, tone_hz, motor)``: tone_hz 0 is
+silence, motor 1 runs the vibration motor. The same pattern drives the buzzer and
+the motor together, so a runner who cannot hear the beep still feels it.
+"""
+try:
+    from micropython import const
+except ImportError:
+    def const(x):
+        return x
+
+CUE_STEP_START = "step_start"
+CUE_COUNTDOWN = "countdown"
+CUE_SPRINT_GO = "sprint_go"
+CUE_SPRINT_END = "sprint_end"
+CUE_RECOVERY_READY = "recovery_ready"
+CUE_RECOVERY_OVER = "recovery_over"
+CUE_SESSION_DONE = "session_done"
+CUE_ERROR = "error"
+CUE_PAUSE = "pause"
+CUE_RESUME = "resume"
+CUE_CADENCE_LOW = "cadence_low"
+CUE_WARNING = "warning"
+CUE_BUTTON_ONLY = "button_only"
+
+_HI = const(2800)
+_MID = const(2000)
+_LO = const(1200)
+
+PATTERNS = {
+    CUE_STEP_START: ((200, _MID, 1), (100, 0, 0), (200, _MID, 1)),
+    CUE_COUNTDOWN: ((120, _MID, 1),),
+    CUE_SPRINT_GO: ((600, _HI, 1),),
+    CUE_SPRINT_END: ((150, _HI, 1), (80, 0, 0), (150, _MID, 1), (80, 0, 0), (300, _LO, 1)),
+    CUE_RECOVERY_READY: ((150, _MID, 1), (100, 0, 0), (150, _HI, 1)),
+    CUE_RECOVERY_OVER: ((300, _HI, 1), (150, 0, 0), (300, _HI, 1), (150, 0, 0), (300, _HI, 1)),
+    CUE_SESSION_DONE: ((200, _LO, 1), (100, 0, 0), (200, _MID, 1), (100, 0, 0), (500, _HI, 1)),
+    CUE_ERROR: ((400, _LO, 1), (200, 0, 0), (400, _LO, 1), (200, 0, 0), (400, _LO, 1)),
+    CUE_PAUSE: ((400, _LO, 1),),
+    CUE_RESUME: ((100, _MID, 1), (80, 0, 0), (100, _MID, 1)),
+    CUE_CADENCE_LOW: ((250, 0, 1),),            # a nudge: vibration only
+    CUE_WARNING: ((250, _LO, 1), (150, 0, 0), (250, _LO, 1)),
+    CUE_BUTTON_ONLY: ((300, _LO, 1), (150, 0, 0), (150, _MID, 0)),
+}
+
+_QUEUE_MAX = const(6)
+_LATE_MS = const(100)  # a cue found later than this starts now rather than truncated
+
+
+def duration(name):
+    total = 0
+    for seg in PATTERNS[name]:
+        total += seg[0]
+    return total
+
+
+class CuePlayer:
+    """Plays queued patterns one after another on ``output.apply(t_ms, tone_hz, motor)``.
+
+    ``service(now)`` is called often (every loop); each segment switches at its own
+    absolute time, so a late call never stretches or shortens a cue.
+    """
+
+    def __init__(self, output):
+        self.output = output
+        self.queue = []
+        self.pattern = None
+        self.seg = 0
+        self.seg_end = 0
+
+    def play(self, name, t):
+        if name not in PATTERNS:
+            name = CUE_ERROR
+        if len(self.queue) >= _QUEUE_MAX:
+            self.queue.pop(0)
+        self.queue.append((name, t))
+
+    def busy(self):
+        return self.pattern is not None or bool(self.queue)
+
+    def service(self, now):
+        while True:
+            if self.pattern is None:
+                if not self.queue:
+                    return
+                name, t = self.queue.pop(0)
+                # Start at the cue's own time, or when the previous cue ended.
+                start = t if t > self.seg_end else self.seg_end
+                if now - start > _LATE_MS:
+                    start = now
+                if start > now:
+                    self.queue.insert(0, (name, t))
+                    return
+                self.pattern = PATTERNS[name]
+                self.seg = 0
+                self.seg_end = start
+                self._enter(start)
+                continue
+            if self.seg_end > now:
+                return
+            self.seg += 1
+            if self.seg >= len(self.pattern):
+                self.pattern = None
+                self.output.apply(self.seg_end, 0, 0)
+                continue
+            self._enter(self.seg_end)
+
+    def _enter(self, t):
+        length, tone, motor = self.pattern[self.seg]
+        self.output.apply(t, tone, motor)
+        self.seg_end = t + length

@@ -1,0 +1,169 @@
+"""The simulated board: virtual time, a replayed accelerometer trace, scripted presses.
+
+Runs the unchanged app on the MicroPython unix port (and on CPython for tests). It
+records every cue output and display change, and every event the app emits, to
+JSON-lines files. Configuration is a JSON file (written by ``sprintwatch sim``)::
+
+    {"out": DIR, "plan": FILE|null, "trace": FILE.csv|null, "rate_hz": 50,
+     "presses": [[t_ms, hold_ms], ...], "limit_s": 14400}
+
+Run: ``micropython -c "import swrt.sim as s; s.main('config.json')"`` with the
+firmware folder on MICROPYPATH.
+"""
+import json
+import sys
+
+from app import App, load_plan
+
+BOUNCES_MS = (0, 2, 5)   # each scripted press and release bounces like a real switch
+STILL = (0, 0, 1000)     # a device lying still: 1 g on one axis
+
+
+class TraceReader:
+    """Streams a trace CSV (t_ms,ax,ay,az in milli-g) resampled to ``rate_hz``.
+
+    Linear interpolation between the recording's samples; after the end of the
+    recording the device lies still.
+    """
+
+    def __init__(self, path, rate_hz):
+        self.f = open(path)
+        header = self.f.readline().strip()
+        if header != "t_ms,ax,ay,az":
+            raise ValueError("%s: not a trace file (first line %s)" % (path, repr(header)))
+        self.rate = rate_hz
+        self.k = 0
+        self.prev = None
+        self.next = self._read()
+        self.ended = self.next is None
+
+    def _read(self):
+        while True:
+            line = self.f.readline()
+            if not line:
+                self.f.close()
+                return None
+            line = line.strip()
+            if line:
+                p = line.split(",")
+                return (int(p[0]), int(p[1]), int(p[2]), int(p[3]))
+
+    def sample(self):
+        """The next sample at the board rate, as (ax, ay, az) milli-g."""
+        t = self.k * 1000 / self.rate
+        self.k += 1
+        while self.next is not None and self.next[0] < t:
+            self.prev = self.next
+            self.next = self._read()
+        if self.next is None:
+            self.ended = True
+            return self.prev[1:] if self.prev else STILL
+        if self.prev is None or self.next[0] == t:
+            return self.next[1:]
+        a, b = self.prev, self.next
+        f = (t - a[0]) / (b[0] - a[0])
+        return (int(a[1] + (b[1] - a[1]) * f), int(a[2] + (b[2] - a[2]) * f),
+                int(a[3] + (b[3] - a[3]) * f))
+
+
+class Recorder:
+    """Writes what the board does (buzzer, motor, display) and what the app emits."""
+
+    def __init__(self, out_dir):
+        self.events = open(out_dir + "/events.jsonl", "w")
+        self.actions = open(out_dir + "/actions.jsonl", "w")
+        self.tone = 0
+        self.motor = 0
+
+    def event(self, t, event, fields):
+        rec = {"t_ms": t, "event": event}
+        for k in fields:
+            rec[k] = fields[k]
+        self.events.write(json.dumps(rec) + "\n")
+
+    def apply(self, t, tone_hz, motor):
+        if tone_hz != self.tone:
+            self.tone = tone_hz
+            self.actions.write(json.dumps({"t_ms": t, "part": "buzzer", "hz": tone_hz}) + "\n")
+        if motor != self.motor:
+            self.motor = motor
+            self.actions.write(json.dumps({"t_ms": t, "part": "motor", "on": motor}) + "\n")
+
+    def show(self, t, step, rep, of):
+        text = step if not of else "%s %d/%d" % (step, rep, of)
+        self.actions.write(json.dumps({"t_ms": t, "part": "display", "text": text}) + "\n")
+
+    def close(self):
+        self.events.close()
+        self.actions.close()
+
+
+class SimBoard:
+    def __init__(self, recorder):
+        self.output = recorder
+        self.display = recorder
+
+
+def press_edges(presses):
+    """Scripted presses [(t_ms, hold_ms)] as bouncing (t_ms, pressed) edges."""
+    edges = []
+    for t, hold in presses:
+        for i, b in enumerate(BOUNCES_MS):
+            edges.append((t + b, i % 2 == 0))
+        for i, b in enumerate(BOUNCES_MS):
+            edges.append((t + hold + b, i % 2 == 1))
+    edges.sort(key=lambda e: e[0])
+    return edges
+
+
+def _read_plan(path):
+    if not path:
+        return lambda: None
+
+    def read():
+        with open(path) as f:
+            return f.read()
+    return read
+
+
+def run(cfg, sinks=()):
+    """Run one session in virtual time; returns the app (for tests)."""
+    out = cfg["out"]
+    rate = cfg.get("rate_hz", 50)
+    recorder = Recorder(out)
+    name, steps, _text, error = load_plan(_read_plan(cfg.get("plan")))
+    board = SimBoard(recorder)
+    app = App(board, name, steps, [recorder.event] + list(sinks))
+    trace = TraceReader(cfg["trace"], rate) if cfg.get("trace") else None
+    edges = press_edges(cfg.get("presses", ()))
+    limit_ms = int(cfg.get("limit_s", 4 * 3600) * 1000)
+    ei = 0
+    k = 0
+    now = 0
+    app.start(0, error)
+    while now <= limit_ms:
+        while ei < len(edges) and edges[ei][0] <= now:
+            app.button(edges[ei][1], edges[ei][0])
+            ei += 1
+        sample = trace.sample() if trace is not None else STILL
+        app.sample(sample[0], sample[1], sample[2], now)
+        app.service(now)
+        if app.engine.done and not app.player.busy():
+            break
+        if ei >= len(edges) and app.idle() and (trace is None or trace.ended):
+            step = app.engine.step
+            recorder.event(now, "sim_stopped", {
+                "why": "waiting for a press that the script does not make",
+                "step": step["name"] if step else ""})
+            break
+        k += 1
+        now = k * 1000 // rate
+    recorder.close()
+    return app
+
+
+def main(config_path):
+    with open(config_path) as f:
+        cfg = json.load(f)
+    app = run(cfg)
+    sys.exit(0 if app.engine.done else 3)

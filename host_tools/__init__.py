@@ -1,0 +1,1 @@
+"""Sprintwatch laptop tools: simulator driver, plan checker, sync, export and plots."""

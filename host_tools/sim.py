@@ -1,0 +1,129 @@
+"""``sprintwatch sim``: run the unchanged firmware on the simulated board.
+
+The firmware runs on the MicroPython unix port (or CPython with ``--runtime
+cpython``) in virtual time; this module writes its configuration, starts it, and
+prints a readable summary of ``events.jsonl``.
+"""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from host_tools import firmware
+
+# The demo: the runner ends Sprint Setup at 15:05, and taps each sprint away
+# (first at 15:10, then 2:05 after each walk back starts).
+DEMO_TAPS = "905,910,925,1055,1070,1200,1215,1345,1360,1490,1505,1635,1650"
+
+
+def register(sub):
+    p = sub.add_parser("sim", help="run a session on the simulated board in virtual time",
+                       description="Run the firmware on the simulated board (MicroPython unix port) "
+                                   "in fast-forwarded virtual time and summarise what happened.")
+    p.add_argument("--plan", help="plan JSON file (default: the built-in session)")
+    p.add_argument("--trace", help="accelerometer trace CSV (t_ms,ax,ay,az); default: standing still")
+    p.add_argument("--taps", default="", help="button taps, seconds from session start: S1,S2,...")
+    p.add_argument("--hold", default="", help="long presses S:MS,... (press at S seconds, hold MS ms)")
+    p.add_argument("--double", default="", help="double presses, seconds from session start: S1,S2,...")
+    p.add_argument("--rate", type=int, default=50, help="sensor rate in Hz (default 50)")
+    p.add_argument("--out", default="out/sim", help="output folder (default out/sim)")
+    p.add_argument("--runtime", choices=("micropython", "cpython"), default="micropython",
+                   help="interpreter that runs the firmware (default micropython)")
+    p.add_argument("--demo", action="store_true", help="use the demo taps (what `make run` does)")
+    p.add_argument("--quiet", action="store_true", help="no summary")
+    p.set_defaults(func=run_command)
+
+
+def _seconds_list(text, what):
+    out = []
+    for part in filter(None, (x.strip() for x in text.split(","))):
+        try:
+            out.append(float(part))
+        except ValueError:
+            raise SystemExit("error: %s: %r is not a number of seconds" % (what, part))
+    return out
+
+
+def presses_from_args(taps, holds, doubles):
+    """Scripted presses as [t_ms, hold_ms] pairs."""
+    presses = [[round(s * 1000), 120] for s in _seconds_list(taps, "--taps")]
+    for s in _seconds_list(doubles, "--double"):
+        presses += [[round(s * 1000), 100], [round(s * 1000) + 200, 100]]
+    for part in filter(None, (x.strip() for x in holds.split(","))):
+        try:
+            s, ms = part.split(":")
+            presses.append([round(float(s) * 1000), int(ms)])
+        except ValueError:
+            raise SystemExit("error: --hold: %r is not S:MS" % part)
+    return sorted(presses)
+
+
+def run_sim(out, plan=None, trace=None, presses=(), rate=50, runtime="micropython"):
+    """Run the simulator; returns the list of events it recorded."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    cfg = {"out": str(out.resolve()), "plan": str(Path(plan).resolve()) if plan else None,
+           "trace": str(Path(trace).resolve()) if trace else None,
+           "rate_hz": rate, "presses": [list(p) for p in presses]}
+    cfg_path = out / "sim-config.json"
+    cfg_path.write_text(json.dumps(cfg, indent=1))
+    code = "import swrt.sim as s; s.main(%r)" % str(cfg_path.resolve())
+    if runtime == "micropython":
+        cmd = [firmware.micropython_exe(), "-c", code]
+        env = firmware.micropython_env()
+    else:
+        cmd = [sys.executable, "-c", code]
+        env = dict(__import__("os").environ, PYTHONPATH=str(firmware.FIRMWARE_DIR))
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if proc.returncode not in (0, 3):
+        sys.stderr.write(proc.stdout + proc.stderr)
+        raise SystemExit("error: the simulated board crashed (exit %d)" % proc.returncode)
+    return read_events(out / "events.jsonl")
+
+
+def read_events(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def mmss(ms):
+    s = ms // 1000
+    return "%d:%02d:%02d" % (s // 3600, s // 60 % 60, s % 60) if s >= 3600 else "%d:%02d" % (s // 60, s % 60)
+
+
+def summary(events):
+    """A readable account of a simulated session."""
+    lines = []
+    cues = 0
+    for e in events:
+        ev = e["event"]
+        t = mmss(e["t_ms"])
+        if ev == "step_start":
+            rep = " %d/%d" % (e["rep"], e["of"]) if "rep" in e else ""
+            lines.append("%8s  start  %s%s  (%s)" % (t, e["step"], rep, e["kind"]))
+        elif ev == "sprint_go":
+            lines.append("%8s  go!    sprint %d" % (t, e["rep"]))
+        elif ev == "rep":
+            extra = ""
+            if "steps" in e:
+                extra = ", %d steps, %.0f spm, peak %.1f g" % (e["steps"], e.get("cadence_spm", 0), e.get("peak_g", 0))
+            lines.append("%8s  rep    %d: %.1f s (%s)%s" % (t, e["rep"], e["duration_ms"] / 1000, e["reason"], extra))
+        elif ev in ("pause", "resume", "plan_fallback", "sensor_fault", "sim_stopped"):
+            detail = e.get("error") or e.get("why") or ""
+            lines.append("%8s  %-6s %s" % (t, ev, detail))
+        elif ev == "session_end":
+            lines.append("%8s  done   %d reps, paused %s" % (t, e["reps"], mmss(e["paused_ms"])))
+        elif ev == "cue":
+            cues += 1
+    lines.append("%d cues played" % cues)
+    return "\n".join(lines)
+
+
+def run_command(args):
+    taps = args.taps or (DEMO_TAPS if args.demo else "")
+    presses = presses_from_args(taps, args.hold, args.double)
+    events = run_sim(args.out, args.plan, args.trace, presses, args.rate, args.runtime)
+    if not args.quiet:
+        print(summary(events))
+        print("events: %s/events.jsonl, outputs: %s/actions.jsonl" % (args.out, args.out))
+    return 0
