@@ -98,6 +98,7 @@ class BLE:
         self.notify_enomem = 0
         self.att_bytes_out = 0   # notification PDUs, headers included
         self.att_bytes_in = 0    # write PDUs received, headers included
+        self.largest_notify = 0
         self.device.on(self.device.EVENT_CONNECTION, self._on_connection)
 
     # -- plumbing
@@ -259,6 +260,7 @@ class BLE:
         pdu = att.ATT_Handle_Value_Notification(attribute_handle=value_handle, attribute_value=value)
         self.device.gatt_server.send_gatt_pdu(conn, bytes(pdu))
         self.att_bytes_out += 3 + len(value)
+        self.largest_notify = max(self.largest_notify, len(value))
         if f.sent in f.drop_at:
             f.dropped += 1
             del self._conns[conn_handle]   # gone for the firmware right away, as on a port

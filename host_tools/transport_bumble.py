@@ -103,6 +103,11 @@ class BumbleTransport(Transport):
         try:
             await self.peer.write_value(self.rx, frame, with_response=True)
             self.att_bytes_out += 3 + len(frame)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # we are being cancelled, not the write
+            raise LinkLost("link lost while writing")  # Bumble cancels requests of a dead link
         except Exception as e:
             if self._lost.is_set() or self.connection is None:
                 raise LinkLost("link lost while writing")
