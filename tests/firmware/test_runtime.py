@@ -293,7 +293,7 @@ def test_the_asyncio_loop_runs_a_short_session_in_real_time():
     ticks = RealTicks()
     plan = {"name": "Tiny", "sets": [{"name": "S", "steps": [
         {"name": "Only", "kind": "timed", "duration_s": 0.3}]}]}
-    m = FakeMachine(FakeTime(), devices=[])
+    m = FakeMachine(FakeTime(), devices=[FakeLIS3DH(0x18)])
     parts = mp.build(board("pico-w-lis3dh"), m, ticks)
     name, steps, _t, err = load_plan(lambda: json.dumps(plan))
     events = Collector()
@@ -301,4 +301,21 @@ def test_the_asyncio_loop_runs_a_short_session_in_real_time():
     Runner(app, parts, err).run()
     end = events.times("session_end")
     assert end and 300 <= end[0] <= 400, end
-    assert events.of("button_only")
+    assert not events.of("button_only")
+
+
+def test_reading_the_sensor_into_the_app_allocates_nothing():
+    time, m, parts, app, events, motion, runner = setup()
+    app.motion = None                             # the pipeline has its own heap test
+    chip = m.bus.devices[0x18]
+    runner.start(0)
+    for k in range(30):
+        chip.push(k, -k, 1000)
+    time.advance(600)
+    now = runner.clock.now()
+    heap_lock()
+    try:
+        n = runner.read_sensor(now)
+    finally:
+        heap_unlock()
+    assert n == 30 and runner.last_t == now and not runner.button_only
