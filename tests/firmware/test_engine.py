@@ -185,3 +185,24 @@ def test_taps_during_a_timed_step_and_while_paused_change_nothing():
     e.gesture(LONG, 5000)
     assert e.index == 0
     assert [f["why"] for t, ev, f in sink.of("ignored")] == ["timed step", "paused", "paused"]
+
+
+def test_an_hour_of_timed_steps_does_not_drift_by_a_millisecond():
+    durations = [300.7, 299.3, 300.001, 299.999] * 3        # 60 minutes, awkward lengths
+    doc = {"name": "Hour", "sets": [{"name": "All", "steps": [
+        {"name": "S%d" % i, "kind": "timed", "duration_s": d} for i, d in enumerate(durations)]}]}
+    e, sink = _engine(doc)
+    e.start(0)
+    t = 0
+    seed = 12345
+    while not e.done:
+        seed = (seed * 1103515245 + 12345) & 0x7FFFFFFF
+        t += 1 + seed % 97                                    # a jittery loop: 1..97 ms
+        e.tick(t)
+    expected = []
+    at = 0
+    for d in durations:
+        expected.append(at)
+        at += int(d * 1000)
+    assert [s for s, _ in _starts(sink)] == expected
+    assert sink.of("session_end")[0][0] == at == 3600000
