@@ -66,6 +66,11 @@ def prepare(machine, time_mod, root="", sinks=(console_sink,), safe=False):
         name, steps, _text, plan_error = load_plan(_reader(root + "plan.json"))
         motion = _motion(parts.rate_hz) if parts.sensor is not None else None
     app = App(parts, name, steps, list(sinks), motion=motion)
+    try:
+        from app import unload_plan_parser      # frees the parser's RAM once steps exist
+        unload_plan_parser()
+    except ImportError:
+        pass
     return Runner(app, parts, plan_error)
 
 
