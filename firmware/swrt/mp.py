@@ -80,8 +80,10 @@ class CueOutput:
 class ButtonRing:
     """Pin IRQ -> a preallocated ring of (ticks_ms, level) edges; drained in the loop.
 
-    The handler allocates nothing (safe as a hard IRQ). When the ring is full the
-    newest slot is overwritten, so the last level read is never lost.
+    The handler allocates nothing, so it runs as a hard IRQ. When the ring is full
+    the newest slot is overwritten, so the last level read is never lost; and
+    ``drain`` compares the pin with the last level it passed on, so even an edge
+    whose IRQ never ran (or a ring overrun) cannot leave the button stuck "pressed".
     """
 
     def __init__(self, pin, active, ticks_ms, trigger):
@@ -93,8 +95,9 @@ class ButtonRing:
         self.head = 0
         self.tail = 0
         self.overwritten = 0
+        self.level = 1 - active            # last level passed on: released
         self._handler = self._irq          # one bound method, made once
-        pin.irq(handler=self._handler, trigger=trigger)
+        pin.irq(handler=self._handler, trigger=trigger, hard=True)
 
     def _irq(self, pin):
         level = self.pin.value()
@@ -113,8 +116,13 @@ class ButtonRing:
         """Feed every queued edge to ``button(pressed, t_ms)`` in order."""
         while self.tail != self.head:
             i = self.tail
-            button(self.levels[i] == self.active, clock.at(self.stamps[i]))
+            self.level = self.levels[i]
+            button(self.level == self.active, clock.at(self.stamps[i]))
             self.tail = (i + 1) % _RING
+        level = self.pin.value()
+        if level != self.level and self.tail == self.head:
+            self.level = level
+            button(level == self.active, clock.now())
 
 
 class Parts:

@@ -75,15 +75,17 @@ class FakePin:
         self.level = 1 if v else 0
         self.machine.log.append((self.machine.time.t, "pin", self.id, self.level))
 
-    def irq(self, handler=None, trigger=0):
+    def irq(self, handler=None, trigger=0, hard=False):
         self.handler = handler
         self.trigger = trigger
+        self.hard = hard
 
-    def drive(self, level):
-        """The outside world changes the pin (a finger on the button)."""
+    def drive(self, level, irq=True):
+        """The outside world changes the pin (a finger on the button); ``irq=False``
+        loses the interrupt, as a full IRQ queue would."""
         if level != self.level:
             self.level = level
-            if self.handler is not None:
+            if self.handler is not None and irq:
                 self.handler(self)
 
 

@@ -154,6 +154,17 @@ def test_the_button_irq_allocates_nothing():
     assert got[-1][0] is (pin.level == 0)         # the latest level survives
 
 
+def test_a_lost_release_irq_does_not_leave_the_button_held():
+    time, m, parts, app, events, motion, runner = setup()
+    runner.start(0)
+    pin = m.pins[16]
+    run_until(runner, time, None, 5000, [
+        (3000, lambda: pin.drive(0)), (3100, lambda: pin.drive(1, irq=False)),
+    ])
+    assert events.times("step_end", step="Setup") == [3000]   # a tap, not a long press
+    assert not events.of("pause")
+
+
 def test_samples_reach_the_app_one_by_one_with_their_own_times():
     time, m, parts, app, events, motion, runner = setup()
     runner.start(0)
