@@ -76,7 +76,8 @@ class SyncClient:
             raise AuthError(str(e))
         dn, proof = body[:sp.NONCE_LEN], body[sp.NONCE_LEN:]
         if not sp.same_bytes(proof, sp.device_proof(key, hn, dn)):
-            raise AuthError("the device does not hold our key for it (wrong device or stale key)")
+            raise AuthError("key mismatch: the device does not hold the key stored for it here "
+                            "(another device with the same id, or it was re-provisioned)")
         try:
             await self.request(sp.OP_AUTH_PROVE, sp.host_proof(key, hn, dn))
         except DeviceError as e:

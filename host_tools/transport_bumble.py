@@ -22,19 +22,22 @@ MAX_MTU = 517
 
 
 class BumbleTransport(Transport):
-    def __init__(self, link, address=None, scan_timeout=5.0):
+    def __init__(self, link, address=None, scan_timeout=5.0, max_mtu=MAX_MTU):
         super().__init__()
+        self.max_mtu = max_mtu
         self.link = link
         self.address = address
         self.scan_timeout = scan_timeout
         self.device = None
         self.connection = None
-        self.att_bytes_out = 0   # request PDUs written (ATT header included)
+        self.att_bytes_out = 0   # write requests and their responses, ATT headers included
+        self.writes = 0
 
     async def _power_on(self):
         controller = Controller("host", link=self.link, public_address=HOST_ADDRESS)
         self.device = Device(name="sprintwatch-host", address=Address(HOST_ADDRESS),
                              host=Host(controller, AsyncPipeSink(controller)))
+        self.device.gatt_server.max_mtu = self.max_mtu   # also caps a device-initiated exchange
         await self.device.power_on()
 
     async def _scan(self):
@@ -68,7 +71,7 @@ class BumbleTransport(Transport):
         conn.on(conn.EVENT_DISCONNECTION, self._disconnected)
         try:
             peer = Peer(conn)
-            await peer.request_mtu(MAX_MTU)
+            await peer.request_mtu(self.max_mtu)
             self.mtu = conn.att_mtu
             services = await peer.discover_service(sp.SERVICE_UUID)
             if not services:
@@ -102,7 +105,8 @@ class BumbleTransport(Transport):
             raise LinkLost("link lost")
         try:
             await self.peer.write_value(self.rx, frame, with_response=True)
-            self.att_bytes_out += 3 + len(frame)
+            self.att_bytes_out += 3 + len(frame) + 1   # write request + write response
+            self.writes += 1
         except asyncio.CancelledError:
             task = asyncio.current_task()
             if task is not None and task.cancelling():

@@ -231,3 +231,30 @@ def test_notify_queue_full_is_retried(tmp_path):
         assert rig.dev.ble.notify_enomem > 0 and rig.dev.peripheral.notify_retries > 0
         assert r.data_bytes == sum(len(d) for d in rig.store.data.values())
     run(go())
+
+
+def test_sync_at_the_minimum_mtu(tmp_path):
+    """A central that never raises the MTU still syncs; responses span notifications."""
+    async def go():
+        rig = Rig(tmp_path, n=3)
+        rig.dev = await SimDevice(rig.store, rig.key).start()
+        rig.transport = BumbleTransport(rig.dev.link, max_mtu=23)
+        r = await rig.sync()
+        assert rig.transport.mtu == 23 and rig.dev.ble.largest_notify == 20
+        rig.stored_equals_device()
+        assert len(r.synced) == 3
+    run(go())
+
+
+def test_device_key_file_written_by_host_is_read_by_firmware(tmp_path):
+    from host_tools import mpbluetooth
+    sys.modules.setdefault("bluetooth", mpbluetooth)
+    from swrt import ble_mp
+    db = SessionDB(tmp_path / "k.db")
+    dev_id, key, text = devkeys.provision(db)
+    path = devkeys.write_key_file(tmp_path, text)
+    assert ble_mp.load_key(path) == (dev_id, key)
+    assert devkeys.provision(db, dev_id)[1] == key, "re-flashing keeps the key"
+    (tmp_path / "sync.key").write_text("garbage")
+    assert ble_mp.load_key(path) is None
+    assert ble_mp.load_key(str(tmp_path / "missing")) is None

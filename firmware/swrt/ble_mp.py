@@ -45,6 +45,23 @@ _SYNC = (bluetooth.UUID(sp.SERVICE_UUID), (
 ))
 
 
+KEY_FILE = "sync.key"
+IDLE_MS = const(20)
+
+
+def load_key(path=KEY_FILE):
+    """``(device_id, secret)`` from the key file ``sprintwatch flash`` wrote, or None.
+
+    A missing or damaged file leaves the device unprovisioned (device information
+    only), never stops it.
+    """
+    try:
+        with open(path) as f:
+            return sp.parse_key_file(f.read())
+    except (OSError, ValueError):
+        return None
+
+
 def advertising_payload(name, service_uuid):
     """``(adv_data, scan_response)``: flags + 128-bit service UUID, then the name."""
     adv = bytearray(b"\x02\x01\x06")
@@ -141,3 +158,14 @@ class SyncPeripheral:
                 self._lost()               # the peer went away under us
                 return False
         return True
+
+    async def run(self):
+        """The board's asyncio task: send as fast as the controller takes, idle slowly."""
+        import asyncio
+        sleep_ms = getattr(asyncio, "sleep_ms", None)
+        while True:
+            more = self.service()
+            if sleep_ms is not None:
+                await sleep_ms(0 if more else IDLE_MS)
+            else:
+                await asyncio.sleep(0 if more else IDLE_MS / 1000)
