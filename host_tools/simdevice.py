@@ -5,6 +5,7 @@
 calls ``SyncPeripheral.service()`` as the board's main loop does.
 """
 import asyncio
+import importlib
 import os
 
 from bumble.controller import Controller
@@ -42,11 +43,13 @@ class SimDevice:
                         host=Host(controller, AsyncPipeSink(controller)))
         await device.power_on()
         mpbluetooth.install(device)
-        from swrt.ble_mp import SyncPeripheral  # imports ``bluetooth``: after install
+        import swrt.ble_mp as ble_mp  # imports ``bluetooth``: after install
+        if ble_mp.bluetooth is not mpbluetooth:  # imported before over another stand-in
+            ble_mp = importlib.reload(ble_mp)
         server = sp.SyncServer(self.store, self.key, os.urandom, self.install_plan,
                                {"name": self.name, "fw": "sim", "board": "sim"},
                                lambda: self.battery_pct)
-        self.peripheral = SyncPeripheral(server, name=self.name, model="sim", firmware="sim")
+        self.peripheral = ble_mp.SyncPeripheral(server, name=self.name, model="sim", firmware="sim")
         self.peripheral.start(battery_pct=self.battery_pct)
         self.ble = self.peripheral.ble
         self._pump_task = asyncio.get_running_loop().create_task(self._pump())

@@ -171,6 +171,12 @@ def parse_key_file(text):
     return dev, key
 
 
+def uuid_bytes(text):
+    """A 128-bit UUID string as the little-endian bytes used on the air."""
+    h = text.replace("-", "")
+    return bytes(int(h[i:i + 2], 16) for i in range(30, -2, -2))
+
+
 def _hex(b):
     return "".join("%02x" % x for x in b)
 

@@ -63,9 +63,9 @@ def load_key(path=KEY_FILE):
 
 
 def advertising_payload(name, service_uuid):
-    """``(adv_data, scan_response)``: flags + 128-bit service UUID, then the name."""
+    """``(adv_data, scan_response)``: flags + 128-bit service UUID (string), then the name."""
     adv = bytearray(b"\x02\x01\x06")
-    u = bytes(service_uuid)
+    u = sp.uuid_bytes(service_uuid)
     adv += bytes((len(u) + 1, 0x07)) + u
     n = name.encode()[:29]
     resp = bytes((len(n) + 1, 0x09)) + n
@@ -111,7 +111,7 @@ class SyncPeripheral:
             self.ble.gatts_write(self.handles[1][0], bytes((max(0, min(100, int(pct))),)))
 
     def _advertise(self):
-        adv, resp = advertising_payload(self.name, bluetooth.UUID(sp.SERVICE_UUID))
+        adv, resp = advertising_payload(self.name, sp.SERVICE_UUID)
         self.ble.gap_advertise(ADV_INTERVAL_US, adv_data=adv, resp_data=resp, connectable=True)
 
     def _irq(self, event, data):
