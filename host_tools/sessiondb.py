@@ -3,8 +3,10 @@
 Default path ``~/.local/share/sprintwatch/sessions.db``. Tables:
 
 - ``devices``: ``device_id``, per-device sync ``key`` (32 bytes), ``name``, ``last_sync``;
-- ``sessions``: ``(device_id, session_id)``, ``size``, ``crc32``, raw ``data``,
-  ``meta`` (JSON decoded with the firmware's log reader), ``synced_at``, ``acked``;
+- ``sessions``: ``(device_id, session_id, crc32)``, ``size``, raw ``data``, ``meta``
+  (JSON decoded with the firmware's log reader), ``synced_at``, ``acked``. The CRC is
+  part of the key so that a device whose storage was wiped (ids starting again) never
+  overwrites a stored session;
 - ``partials``: bytes of a session whose download was cut, to resume at that offset.
 """
 import json
@@ -22,7 +24,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     device_id TEXT NOT NULL, session_id INTEGER NOT NULL, size INTEGER NOT NULL,
     crc32 INTEGER NOT NULL, data BLOB NOT NULL, meta TEXT NOT NULL,
     synced_at INTEGER NOT NULL, acked INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (device_id, session_id));
+    PRIMARY KEY (device_id, session_id, crc32));
 CREATE TABLE IF NOT EXISTS partials (
     device_id TEXT NOT NULL, session_id INTEGER NOT NULL, size INTEGER NOT NULL,
     crc32 INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (device_id, session_id));
@@ -55,19 +57,10 @@ class SessionDB:
             self.db.execute("UPDATE devices SET last_sync=? WHERE device_id=?", (int(when), device_id))
 
     # -- sessions
-    def stored(self, device_id, session_id):
-        """``(size, crc32, acked)`` of a stored session, or None."""
-        return self.db.execute("SELECT size, crc32, acked FROM sessions WHERE device_id=? AND session_id=?",
-                               (device_id, session_id)).fetchone()
-
-    def acked_watermark(self, device_id):
-        """The newest session id stored and acknowledged (sync goes oldest first), or None
-        while a stored session still waits for its ack (then the device lists them all)."""
-        if self.db.execute("SELECT 1 FROM sessions WHERE device_id=? AND acked=0", (device_id,)).fetchone():
-            return None
-        row = self.db.execute("SELECT MAX(session_id) FROM sessions WHERE device_id=? AND acked=1",
-                              (device_id,)).fetchone()
-        return row[0]
+    def stored(self, device_id, session_id, crc):
+        """``(size, acked)`` of a stored session, or None."""
+        return self.db.execute("SELECT size, acked FROM sessions WHERE device_id=? AND session_id=? AND crc32=?",
+                               (device_id, session_id, crc)).fetchone()
 
     def store(self, device_id, session_id, crc, data, meta, when):
         with self.db:
@@ -76,9 +69,10 @@ class SessionDB:
                             (device_id, session_id, len(data), crc, bytes(data), json.dumps(meta), int(when)))
             self.db.execute("DELETE FROM partials WHERE device_id=? AND session_id=?", (device_id, session_id))
 
-    def mark_acked(self, device_id, session_id):
+    def mark_acked(self, device_id, session_id, crc):
         with self.db:
-            self.db.execute("UPDATE sessions SET acked=1 WHERE device_id=? AND session_id=?", (device_id, session_id))
+            self.db.execute("UPDATE sessions SET acked=1 WHERE device_id=? AND session_id=? AND crc32=?",
+                            (device_id, session_id, crc))
 
     def sessions(self, device_id=None):
         q = "SELECT device_id, session_id, size, crc32, meta, synced_at, acked FROM sessions"
@@ -86,13 +80,13 @@ class SessionDB:
         if device_id:
             q += " WHERE device_id=?"
             args = (device_id,)
-        q += " ORDER BY device_id, session_id"
+        q += " ORDER BY device_id, synced_at, session_id"
         return [(d, s, size, crc, json.loads(meta), at, bool(ack))
                 for d, s, size, crc, meta, at, ack in self.db.execute(q, args)]
 
     def data(self, device_id, session_id):
-        row = self.db.execute("SELECT data FROM sessions WHERE device_id=? AND session_id=?",
-                              (device_id, session_id)).fetchone()
+        row = self.db.execute("SELECT data FROM sessions WHERE device_id=? AND session_id=? "
+                              "ORDER BY synced_at DESC, rowid DESC", (device_id, session_id)).fetchone()
         return bytes(row[0]) if row else None
 
     # -- partial downloads

@@ -115,17 +115,20 @@ async def _session(transport, db, report, state, progress, clock, log):
     if key is None:
         raise AuthError("no key for device %s in %s (provision it with sprintwatch flash)" % (dev, db.path))
     await client.authenticate(key)
-    listed = await client.list_sessions(db.acked_watermark(dev))
+    # All of them, not just those after the newest acked id: the list is short (the
+    # device deletes acked sessions when it needs room) and this survives a device
+    # whose storage was wiped and whose ids start again.
+    listed = await client.list_sessions()
     todo, unacked = [], []
     for entry in listed:
-        have = db.stored(dev, entry[0])
-        if have is None or (have[0], have[1]) != (entry[1], entry[2]):
+        have = db.stored(dev, entry[0], entry[2])
+        if have is None or have[0] != entry[1]:
             todo.append(entry)
-        elif not have[2]:
+        elif not have[1]:
             unacked.append(entry)
     for sid, _size, crc in unacked:  # stored last time, but the ack was lost with the link
         await client.ack(sid, crc)
-        db.mark_acked(dev, sid)
+        db.mark_acked(dev, sid, crc)
         report.acked.append(sid)
     downloads = state["downloads"]
     for entry in todo:
@@ -138,7 +141,7 @@ async def _session(transport, db, report, state, progress, clock, log):
     for entry in todo:
         await _download(client, db, report, downloads[entry[0]], progress, clock, log)
         await client.ack(entry[0], entry[2])
-        db.mark_acked(dev, entry[0])
+        db.mark_acked(dev, entry[0], entry[2])
         report.acked.append(entry[0])
         del downloads[entry[0]]
     t = int(clock())

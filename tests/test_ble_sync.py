@@ -258,3 +258,22 @@ def test_device_key_file_written_by_host_is_read_by_firmware(tmp_path):
     (tmp_path / "sync.key").write_text("garbage")
     assert ble_mp.load_key(path) is None
     assert ble_mp.load_key(str(tmp_path / "missing")) is None
+
+
+def test_wiped_device_reusing_ids_never_overwrites_stored_sessions(tmp_path):
+    async def go():
+        rig = await Rig(tmp_path, n=3).start()
+        await rig.sync()
+        old = {sid: rig.db.data("sw-rig", sid) for sid in (1, 2, 3)}
+        rig.store.data.clear()                 # storage wiped: numbering starts again
+        rig.store.acked.clear()
+        rig.store.add(1, b"a newer session with a recycled id" * 40)
+        r = await rig.sync()
+        assert r.synced == [(1, len(rig.store.data[1]))]
+        rows = rig.db.sessions("sw-rig")
+        assert len(rows) == 4
+        blobs = {rig.db.data("sw-rig", 2), rig.db.data("sw-rig", 3)}
+        assert blobs == {old[2], old[3]} and rig.db.data("sw-rig", 1) == rig.store.data[1]
+        kept = rig.db.db.execute("SELECT data FROM sessions WHERE session_id=1").fetchall()
+        assert {bytes(k[0]) for k in kept} == {old[1], rig.store.data[1]}
+    run(go())
