@@ -36,7 +36,13 @@ class BleakTransport(Transport):
         self.client = BleakClient(dev, disconnected_callback=self._disconnected)
         try:
             await self.client.connect()
-            self.mtu = self.client.mtu_size   # bleak exchanges the largest MTU the OS allows
+            backend = getattr(self.client, "_backend", None)
+            if type(backend).__name__ == "BleakClientBlueZDBus":
+                try:  # BlueZ reports 23 until asked (bleak's own advice, issue #1497)
+                    await backend._acquire_mtu()
+                except Exception:
+                    pass  # only our plan upload chunk size depends on it
+            self.mtu = self.client.mtu_size   # the OS exchanges the largest MTU it allows
             await self.client.start_notify(sp.TX_UUID, lambda _char, data: self._notified(data))
         except (BleakError, asyncio.TimeoutError, OSError) as e:
             raise LinkLost("cannot connect to %s: %s" % (self.description, e))
