@@ -8,7 +8,7 @@ from pathlib import Path
 from host_tools import devkeys
 from host_tools.sessiondb import DEFAULT_DB, SessionDB
 from host_tools.syncclient import AuthError, DeviceError, SyncClient
-from host_tools.transport import LinkLost
+from host_tools.transport import LinkLost, NoBluetooth
 
 SIM_SESSIONS = 12
 
@@ -101,7 +101,7 @@ def cmd_sync(args):
                                    log=lambda m: print(m, file=sys.stderr))
     try:
         report = asyncio.run(run())
-    except (AuthError, sync.SyncFailed, LinkLost, DeviceError) as e:
+    except (AuthError, sync.SyncFailed, LinkLost, DeviceError, NoBluetooth) as e:
         progress.close()
         print("sync failed: %s" % e, file=sys.stderr)
         return 1
@@ -180,7 +180,7 @@ def upload_plan(args, text):
                 await transport.close()
     try:
         dev, name = asyncio.run(run())
-    except (AuthError, LinkLost, DeviceError) as e:
+    except (AuthError, LinkLost, DeviceError, NoBluetooth) as e:
         print("plan upload failed: %s" % e, file=sys.stderr)
         return 1
     print("%s: plan %r installed; it runs from the next session" % (dev, name))

@@ -12,6 +12,10 @@ class LinkLost(Exception):
     """The Bluetooth link went away (or could not be made)."""
 
 
+class NoBluetooth(Exception):
+    """This computer has no usable Bluetooth adapter (or no permission to use it)."""
+
+
 class Transport:
     mtu = 23
     description = "device"

@@ -2,7 +2,7 @@
 import asyncio
 
 from host_tools import firmware  # noqa: F401
-from host_tools.transport import LinkLost, Transport
+from host_tools.transport import LinkLost, NoBluetooth, Transport
 from swcore import syncproto as sp
 
 
@@ -14,6 +14,15 @@ class BleakTransport(Transport):
         self.client = None
 
     async def _find(self):
+        try:
+            return await self._scan()
+        except LinkLost:
+            raise
+        except Exception as e:  # no adapter, no BlueZ/D-Bus, no permission
+            raise NoBluetooth("no Bluetooth adapter usable (%s: %s); `--sim` runs a simulated device"
+                              % (type(e).__name__, e))
+
+    async def _scan(self):
         from bleak import BleakScanner
         if self.address:
             dev = await BleakScanner.find_device_by_address(self.address, timeout=self.scan_timeout)

@@ -58,3 +58,15 @@ def test_plan_upload_checks_first(tmp_path, capsys):
     assert rc == 1
     assert "duration_s" in capsys.readouterr().err
     assert json.loads((sim_folder(db) / "plan.json").read_text()) == json.loads(good.read_text())
+
+
+def test_sync_without_a_bluetooth_adapter_says_so(tmp_path, capsys, monkeypatch):
+    import bleak
+
+    class NoAdapter:
+        @staticmethod
+        async def find_device_by_filter(*a, **k):
+            raise FileNotFoundError(2, "No such file or directory")
+    monkeypatch.setattr(bleak, "BleakScanner", NoAdapter)
+    rc, out, err = sprintwatch(capsys, "sync", "--db", str(tmp_path / "s.db"), "--no-progress")
+    assert rc == 1 and "no Bluetooth adapter" in err and "--sim" in err
