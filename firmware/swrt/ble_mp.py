@@ -62,6 +62,39 @@ def load_key(path=KEY_FILE):
         return None
 
 
+def plan_installer(path):
+    """``install_plan(text)`` for the server: write beside, then rename into place."""
+    def install(text):
+        tmp = path + ".new"
+        with open(tmp, "w") as f:
+            f.write(text)
+        try:
+            import os
+            os.rename(tmp, path)
+        except OSError:  # a port whose rename does not replace: remove first
+            import os
+            os.remove(path)
+            os.rename(tmp, path)
+    return install
+
+
+def start_sync(store, root="", name="Sprintwatch", model="Sprintwatch", firmware="0",
+               battery=None, random=None):
+    """Build and start the sync service for ``store``; returns the SyncPeripheral.
+
+    The key comes from ``root + KEY_FILE`` (none: device information only); uploaded
+    plans go to ``root + "plan.json"``. Run ``peripheral.run()`` as an asyncio task.
+    """
+    if random is None:
+        import os
+        random = os.urandom
+    server = sp.SyncServer(store, load_key(root + KEY_FILE), random, plan_installer(root + "plan.json"),
+                           {"name": name, "fw": firmware, "board": model}, battery)
+    p = SyncPeripheral(server, name=name, model=model, firmware=firmware)
+    p.start(battery() if battery else None)
+    return p
+
+
 def advertising_payload(name, service_uuid):
     """``(adv_data, scan_response)``: flags + 128-bit service UUID (string), then the name."""
     adv = bytearray(b"\x02\x01\x06")

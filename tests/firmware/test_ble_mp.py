@@ -108,3 +108,39 @@ def test_writes_from_other_connections_or_handles_ignored():
 
 def test_missing_key_file_means_unprovisioned():
     assert ble_mp.load_key("/nonexistent/sync.key") is None
+
+
+def test_start_sync_reads_key_and_installs_plans():
+    import os
+    global ble_mp
+    if ble_mp.bluetooth is not fakeble:  # CPython: a Bumble test re-imported it meanwhile
+        import importlib
+        fakeble.install()
+        ble_mp = importlib.reload(ble_mp)
+    root = "/tmp/sw_ble_mp_test/"
+    try:
+        os.mkdir(root[:-1])
+    except OSError:
+        pass
+    with open(root + "sync.key", "w") as f:
+        f.write(sp.format_key_file("sw-abc", bytes(range(32))))
+    made = []
+    real = fakeble.BLE
+
+    def factory():
+        made.append(real())
+        return made[-1]
+    fakeble.BLE = factory
+    try:
+        p = ble_mp.start_sync(MemStore([10]), root=root, battery=lambda: 55, random=lambda n: bytes(n))
+    finally:
+        fakeble.BLE = real
+    assert p.server.key == ("sw-abc", bytes(range(32)))
+    assert made[0].values[p.handles[1][0]] == bytes([55])
+    p.server.install_plan('{"a": 1}')
+    p.server.install_plan('{"a": 2}')
+    with open(root + "plan.json") as f:
+        assert f.read() == '{"a": 2}'
+    for n in ("sync.key", "plan.json"):
+        os.remove(root + n)
+    os.rmdir(root[:-1])
