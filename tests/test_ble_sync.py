@@ -277,3 +277,28 @@ def test_wiped_device_reusing_ids_never_overwrites_stored_sessions(tmp_path):
         kept = rig.db.db.execute("SELECT data FROM sessions WHERE session_id=1").fetchall()
         assert {bytes(k[0]) for k in kept} == {old[1], rig.store.data[1]}
     run(go())
+
+
+def test_link_dropped_at_every_single_notification(tmp_path):
+    """Sweep: for each notification of a whole sync in turn, drop the link right after it."""
+    async def count():
+        rig = await Rig(tmp_path / "count", n=2, size_base=1200).start()
+        await rig.sync()
+        return rig.dev.ble.faults.sent
+
+    async def once(k):
+        rig = await Rig(tmp_path / str(k), n=2, size_base=1200).start()
+        rig.dev.ble.faults.drop_at = {k}
+        r = await rig.sync()
+        assert rig.dev.ble.faults.dropped == 1, k
+        rig.stored_equals_device()
+        assert rig.store.acked == {1, 2} and rig.store.clock == CLOCK, k
+        assert r.data_bytes == sum(len(d) for d in rig.store.data.values()), k
+
+    for d in ("count",):
+        (tmp_path / d).mkdir()
+    total = run(count())
+    assert total > 12
+    for k in range(1, total + 1):
+        (tmp_path / str(k)).mkdir()
+        run(once(k))
