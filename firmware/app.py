@@ -7,10 +7,11 @@ it from a virtual-time loop. Both run this very code.
 from swcore import plan as planmod
 from swcore.default_plan import DEFAULT_PLAN
 from swcore.engine import Engine
-from swcore.cues import CuePlayer, CUE_ERROR
+from swcore.cues import CuePlayer, CUE_ERROR, CUE_WARNING
 from swcore.gestures import Gestures, NAMES as GESTURE_NAMES, NONE as NO_GESTURE
 
 PLAN_FILE = "plan.json"
+FIRMWARE_VERSION = "0.1.0"
 
 
 def load_plan(read_text):
@@ -73,6 +74,11 @@ class App:
         self.emit(t, what, {"error": detail})
         self.emit(t, "cue", {"pattern": CUE_ERROR})
 
+    def warn(self, t, what, fields):
+        """Something the runner should know (storage full): log it, cue it once."""
+        self.emit(t, what, fields)
+        self.emit(t, "cue", {"pattern": CUE_WARNING})
+
     def sample(self, ax, ay, az, t):
         """One accelerometer sample (milli-g) taken at ``t``; the hot path."""
         if self.motion is not None and self.motion.feed(ax, ay, az):
@@ -97,3 +103,18 @@ class App:
         e = self.engine
         return (e.done or e.paused or (e.deadline < 0 and e.ready_at < 0 and not e.marks)) \
             and not self.player.busy()
+
+
+def start_log(store, app, plan_text, t=0):
+    """Begin the session file in ``store`` (swcore.logstore) and add its writer to the
+    app's sinks. A broken file system never stops the session: it is cued and logged
+    (to the other sinks) as ``storage_fault``. Returns the writer or None."""
+    try:
+        writer = store.begin(app.plan_name, planmod.plan_hash(plan_text) if plan_text else 0,
+                             FIRMWARE_VERSION, plan_text is None)
+    except Exception as e:
+        app.fault(t, "storage_fault", "cannot start the session log: %s" % e)
+        return None
+    writer.on_warning = app.warn
+    app.sinks.append(writer)
+    return writer
