@@ -1,0 +1,50 @@
+"""The simulated board writes its session log to LittleFS; `sprintwatch log show` reads it back."""
+import json
+
+import pytest
+
+from host_tools import cli, sim
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    # the demo, with a 30 s pause during the warm-up (so every later tap is 30 s later)
+    taps = ",".join(str(int(s) + 30) for s in sim.DEMO_TAPS.split(","))
+    presses = sim.presses_from_args(taps, "100:1500,130:1500", "")
+    events = sim.run_sim(out, presses=presses)
+    return out, events
+
+
+def test_the_log_on_flash_holds_exactly_what_the_app_emitted(demo_run, capsys):
+    out, events = demo_run
+    assert (out / "session-0001.swlog").exists()
+    assert cli.main(["log", "show", "--json", str(out / "session-0001.swlog")]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["problems"] == []
+    assert doc["header"]["session"] == 1 and doc["header"]["plan"] == "Descending Sprints"
+    assert doc["header"]["builtin"] is True and doc["header"]["clock_set"] is False
+    assert doc["records"] == events
+    kinds = {e["event"] for e in events}
+    assert {"step_start", "step_end", "cue", "sprint_go", "rep", "pause", "resume",
+            "session_end"} <= kinds
+
+
+def test_log_show_text_and_a_damaged_file(demo_run, capsys, tmp_path):
+    out, events = demo_run
+    assert cli.main(["log", "show", str(out / "session-0001.swlog")]) == 0
+    text = capsys.readouterr().out
+    assert "session 1" in text and "Descending Sprints" in text
+    assert "%d records" % len(events) in text
+    data = (out / "session-0001.swlog").read_bytes()
+    cut = tmp_path / "cut.swlog"
+    cut.write_bytes(data[:len(data) - 3])       # power lost while writing the last record
+    assert cli.main(["log", "show", str(cut)]) == 1
+    text = capsys.readouterr().out
+    assert "%d records" % (len(events) - 1) in text and "problem: truncated" in text
+
+
+def test_log_show_names_a_missing_file(tmp_path):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["log", "show", str(tmp_path / "nope.swlog")])
+    assert "nope.swlog" in str(e.value)
