@@ -26,9 +26,6 @@ EVENTS = (None, "step_start", "step_end", "cue", "sprint_go", "rep", "pause", "r
           "sprint_tick", "storage_full", "log_skipped", "interrupted", "resumed",
           "storage_fault")
 SPRINT_TICK = 13         # packed: cadence_spm (uint), peak_g (centi-g)
-_EVENT_CODE = {}
-for _i in range(1, len(EVENTS)):
-    _EVENT_CODE[EVENTS[_i]] = _i
 
 # Field names with a code (0..30); 31 means the name follows. Append only.
 KEYS = ("set", "step", "kind", "index", "rep", "of", "reason", "pattern", "start_ms",
@@ -36,9 +33,6 @@ KEYS = ("set", "step", "kind", "index", "rep", "of", "reason", "pattern", "start
         "why", "cadence_spm", "peak_g", "steps", "boot", "file", "event", "session",
         "plan", "plan_hash", "fw", "clock_set", "wall_s", "builtin", "dropped")
 KEY_NAMED = 31
-_KEY_CODE = {}
-for _i in range(len(KEYS)):
-    _KEY_CODE[KEYS[_i]] = _i
 
 # Values that get a one-byte code (step kinds, end reasons, cue patterns, gestures,
 # the built-in session's names). Append only.
@@ -49,9 +43,6 @@ WORDS = ("timed", "open", "sprint", "recovery", "time", "tap", "skipped", "max",
          "timed step", "Warm-Up Set", "Descending Sprints Set", "Cool-Down Set",
          "Easy Jog", "Dynamic Stretches", "Sprint Setup", "Sprint", "Walk Back Recovery",
          "Easy Jog or Walk", "Static Stretching", "Descending Sprints")
-_WORD_CODE = {}
-for _i in range(len(WORDS)):
-    _WORD_CODE[WORDS[_i]] = _i
 
 # Value types (low 3 bits of a field's tag byte).
 T_UINT = 0
@@ -69,6 +60,17 @@ SUB_JSON = 2   # JSON text (lists, dicts)
 
 class FormatError(ValueError):
     """Bytes that are not a valid part of a session log."""
+
+
+def _code(table, value):
+    """Index of a text ``value`` in a code table, or None. (A linear search: tables
+    are short and records rare, and a dict would cost RAM on the board.)"""
+    if not isinstance(value, str):
+        return None
+    try:
+        return table.index(value)
+    except ValueError:
+        return None
 
 
 # ---- CRC-32 ---------------------------------------------------------------------
@@ -161,7 +163,7 @@ def _put_value(buf, key_byte, v):
             buf.append(key_byte | T_NEG)
             put_varint(buf, -v - 1)
     elif isinstance(v, str):
-        code = _WORD_CODE.get(v)
+        code = _code(WORDS, v)
         if code is not None:
             buf.append(key_byte | T_WORD)
             put_varint(buf, code)
@@ -230,7 +232,7 @@ def _get_value(data, pos, end, vtype):
 
 def _put_fields(buf, fields):
     for k in fields:
-        code = _KEY_CODE.get(k)
+        code = _code(KEYS, k)
         if code is not None:
             _put_value(buf, code << 3, fields[k])
         else:
@@ -306,7 +308,7 @@ def encode_record(t_ms, event, fields):
     if not isinstance(t_ms, int) or t_ms < 0:
         raise FormatError("t_ms must be a non-negative int, got %s" % repr(t_ms))
     body = bytearray()
-    code = _EVENT_CODE.get(event, NAMED)
+    code = _code(EVENTS, event) or NAMED
     if code == SPRINT_TICK and not _packable_tick(fields):
         code = NAMED
     body.append(code)

@@ -143,8 +143,12 @@ class SessionStore:
         path = self._path(sid, ext)
         try:
             with open(path, "rb") as f:
-                head = f.read(fmt.MAX_BODY + 16)
-            header, _ = fmt.decode_header(head)
+                head = f.read(160)
+                try:
+                    header, _ = fmt.decode_header(head)
+                except fmt.FormatError:   # a long header (or a bad one): read it all
+                    head += f.read(fmt.MAX_BODY)
+                    header, _ = fmt.decode_header(head)
             if header.get("session") != sid:
                 raise fmt.FormatError("header names session %s" % header.get("session"))
             self._bad.pop(sid, None)

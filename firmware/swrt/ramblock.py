@@ -63,3 +63,47 @@ def replay(size, journal, n, base=None):
         a, b = journal[i]
         data[a:a + len(b)] = b
     return data
+
+
+class FileBlockDev:
+    """The same block device kept in a host file instead of RAM: the simulator's
+    flash, so that it costs the simulated board no heap (a real board's flash is
+    not in its RAM either)."""
+
+    def __init__(self, path, block_size=4096, blocks=64):
+        self.block_size = block_size
+        self.blocks = blocks
+        self.writes = 0
+        self.erases = 0
+        self.f = open(path, "w+b")
+        self.blank = b"\xff" * 256     # erased flash, written in small pieces: no big buffer
+        for _ in range(blocks):
+            self._erase(_)
+        self.f.flush()
+
+    def _erase(self, block):
+        self.f.seek(block * self.block_size)
+        for _ in range(self.block_size // 256):
+            self.f.write(self.blank)
+
+    def readblocks(self, block, buf, offset=0):
+        self.f.seek(block * self.block_size + offset)
+        self.f.readinto(buf)
+
+    def writeblocks(self, block, buf, offset=None):
+        self.writes += 1
+        self.f.seek(block * self.block_size + (offset or 0))
+        self.f.write(buf)
+
+    def ioctl(self, op, arg):
+        if op == IOCTL_BLOCK_COUNT:
+            return self.blocks
+        if op == IOCTL_BLOCK_SIZE:
+            return self.block_size
+        if op == IOCTL_BLOCK_ERASE:
+            self.erases += 1
+            self._erase(arg)
+            return 0
+        if op == 3:  # sync
+            self.f.flush()
+        return 0

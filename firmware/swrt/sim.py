@@ -8,8 +8,8 @@ JSON-lines files. Configuration is a JSON file (written by ``sprintwatch sim``):
      "presses": [[t_ms, hold_ms], ...], "limit_s": 14400,
      "flash_kb": 256, "wall_s": UNIX_S|null}
 
-The session log goes to a LittleFS file system on a RAM block device (MicroPython)
-or to DIR/flash (CPython); at the end each session file is copied to
+The session log goes to a LittleFS file system on a block device kept in
+DIR/flash.img (MicroPython) or to the folder DIR/flash (CPython); at the end each session file is copied to
 ``DIR/session-NNNN.swlog`` and the flash figures to ``DIR/flash-stats.json``.
 
 Run: ``micropython -c "import swrt.sim as s; s.main('config.json')"`` with the
@@ -139,11 +139,12 @@ FLASH_BLOCK = 4096
 
 
 def open_flash(cfg):
-    """A fresh session store: LittleFS on a RAM block device under MicroPython
-    (returns the device too, for its counters), a folder under CPython."""
+    """A fresh session store: LittleFS on a block device kept in DIR/flash.img under
+    MicroPython (returns the device too, for its counters), a folder under CPython."""
     if hasattr(os, "VfsLfs2"):
-        from swrt.ramblock import RAMBlockDev
-        bdev = RAMBlockDev(FLASH_BLOCK, cfg.get("flash_kb", 256) * 1024 // FLASH_BLOCK)
+        from swrt.ramblock import FileBlockDev
+        bdev = FileBlockDev(cfg["out"] + "/flash.img", FLASH_BLOCK,
+                            cfg.get("flash_kb", 256) * 1024 // FLASH_BLOCK)
         os.VfsLfs2.mkfs(bdev)
         try:
             os.umount(LOG_MOUNT)
@@ -168,7 +169,7 @@ def export_sessions(store, out):
         with open(out + "/" + name, "wb") as f:
             offset = 0
             while True:
-                chunk = store.read(sid, offset, 1024)
+                chunk = store.read(sid, offset, 256)
                 if not chunk:
                     break
                 f.write(chunk)
