@@ -4,14 +4,26 @@ Everything here is non-blocking: ``service(now)`` does whatever is due at ``now`
 returns. On a board, asyncio tasks call it (see ``swrt.runner``); the simulator calls
 it from a virtual-time loop. Both run this very code.
 """
-from swcore import plan as planmod
-from swcore.default_plan import DEFAULT_PLAN
 from swcore.engine import Engine
 from swcore.cues import CuePlayer, CUE_ERROR, CUE_WARNING
 from swcore.gestures import Gestures, NAMES as GESTURE_NAMES, NONE as NO_GESTURE
 
 PLAN_FILE = "plan.json"
 FIRMWARE_VERSION = "0.1.0"
+_PARSER_MODULES = ("swcore.plan", "swcore.default_plan")
+
+
+def unload_plan_parser():
+    """Drop the plan parser and the built-in plan's source once the steps exist.
+
+    They are needed only at start-up and take about a fifth of a 64 KiB heap;
+    on MicroPython, removing them from sys.modules lets the GC take them back.
+    """
+    import sys
+    if sys.implementation.name == "micropython":
+        for name in _PARSER_MODULES:
+            if name in sys.modules:
+                del sys.modules[name]
 
 
 def load_plan(read_text):
@@ -20,6 +32,8 @@ def load_plan(read_text):
     ``read_text()`` returns the plan file's text or None when there is none. A bad
     plan never stops the device: the built-in session runs and ``error`` says why.
     """
+    from swcore import plan as planmod          # imported here so it can be unloaded
+    from swcore.default_plan import DEFAULT_PLAN
     error = None
     try:
         text = read_text()
@@ -110,8 +124,9 @@ def start_log(store, app, plan_text, t=0):
     app's sinks. A broken file system never stops the session: it is cued and logged
     (to the other sinks) as ``storage_fault``. Returns the writer or None."""
     try:
-        writer = store.begin(app.plan_name, planmod.plan_hash(plan_text) if plan_text else 0,
-                             FIRMWARE_VERSION, plan_text is None)
+        from swcore.logformat import crc32   # = swcore.plan.plan_hash, parser unloaded
+        plan_hash = crc32(plan_text.encode()) if plan_text else 0
+        writer = store.begin(app.plan_name, plan_hash, FIRMWARE_VERSION, plan_text is None)
     except Exception as e:
         app.fault(t, "storage_fault", "cannot start the session log: %s" % e)
         return None

@@ -140,24 +140,21 @@ class SessionStore:
             pass
 
     def _check_header(self, sid, ext):
+        """Note a file whose header is damaged or of another format version."""
         path = self._path(sid, ext)
         try:
             with open(path, "rb") as f:
                 head = f.read(160)
                 try:
-                    header, _ = fmt.decode_header(head)
+                    fmt.check_header(head)
                 except fmt.FormatError:   # a long header (or a bad one): read it all
                     head += f.read(fmt.MAX_BODY)
-                    header, _ = fmt.decode_header(head)
-            if header.get("session") != sid:
-                raise fmt.FormatError("header names session %s" % header.get("session"))
+                    fmt.check_header(head)
             self._bad.pop(sid, None)
-            return header
         except (OSError, fmt.FormatError) as e:
             if sid not in self._bad:
                 self.problems.append((path[len(self.root) + 1:], str(e)))
             self._bad[sid] = str(e)
-            return None
 
     # ---- space --------------------------------------------------------------------
     def _total(self):
@@ -239,6 +236,8 @@ class SessionStore:
             return records[-1][0] if records else 0
         except OSError:
             return 0
+        finally:
+            fmt.unload_reader()
 
     def close_interrupted(self, sid):
         """Close an unfinished session as interrupted; its records are kept."""

@@ -6,22 +6,22 @@ JSON-lines files. Configuration is a JSON file (written by ``sprintwatch sim``):
 
     {"out": DIR, "plan": FILE|null, "trace": FILE.csv|null, "rate_hz": 50,
      "presses": [[t_ms, hold_ms], ...], "limit_s": 14400,
-     "flash_kb": 256, "wall_s": UNIX_S|null}
+     "flash_kb": 256, "wall_s": UNIX_S|null, "log": true}
 
 The session log goes to a LittleFS file system on a block device kept in
 DIR/flash.img (MicroPython) or to the folder DIR/flash (CPython); at the end each session file is copied to
 ``DIR/session-NNNN.swlog`` and the flash figures to ``DIR/flash-stats.json``.
+``"log": false`` runs the session without a log (the core alone, for memory figures).
 
 Run: ``micropython -c "import swrt.sim as s; s.main('config.json')"`` with the
 firmware folder on MICROPYPATH.
 """
+import gc
 import json
 import os
 import sys
 
-from app import App, load_plan, start_log
-from swcore.logformat import FILE_EXT
-from swcore.logstore import SessionStore
+from app import App, load_plan, unload_plan_parser, start_log
 
 BOUNCES_MS = (0, 2, 5)   # each scripted press and release bounces like a real switch
 STILL = (0, 0, 1000)     # a device lying still: 1 g on one axis
@@ -112,16 +112,37 @@ class SimBoard:
         self.display = recorder
 
 
-def press_edges(presses):
-    """Scripted presses [(t_ms, hold_ms)] as bouncing (t_ms, pressed) edges."""
-    edges = []
-    for t, hold in presses:
-        for i, b in enumerate(BOUNCES_MS):
-            edges.append((t + b, i % 2 == 0))
-        for i, b in enumerate(BOUNCES_MS):
-            edges.append((t + hold + b, i % 2 == 1))
-    edges.sort(key=lambda e: e[0])
-    return edges
+class PressScript:
+    """Scripted presses [(t_ms, hold_ms)] replayed as bouncing (t_ms, pressed) edges.
+
+    Edges are made one press at a time rather than all up front: the simulator
+    should not need more heap than the firmware it runs.
+    """
+
+    def __init__(self, presses):
+        self.presses = sorted(presses)
+        self.i = 0
+        self.edges = []
+
+    def _refill(self):
+        if not self.edges and self.i < len(self.presses):
+            t, hold = self.presses[self.i]
+            self.i += 1
+            for i, b in enumerate(BOUNCES_MS):
+                self.edges.append((t + b, i % 2 == 0))
+            for i, b in enumerate(BOUNCES_MS):
+                self.edges.append((t + hold + b, i % 2 == 1))
+
+    def due(self, now, button):
+        """Hand every edge up to ``now`` to ``button(pressed, t)``."""
+        self._refill()
+        while self.edges and self.edges[0][0] <= now:
+            t, pressed = self.edges.pop(0)
+            button(pressed, t)
+            self._refill()
+
+    def finished(self):
+        return not self.edges and self.i >= len(self.presses)
 
 
 def _read_plan(path):
@@ -140,9 +161,11 @@ FLASH_BLOCK = 4096
 
 def open_flash(cfg):
     """A fresh session store: LittleFS on a block device kept in DIR/flash.img under
-    MicroPython (returns the device too, for its counters), a folder under CPython."""
+    MicroPython (returns the device too, for its counters), a folder under CPython.
+    (Imported here, after the plan parser is unloaded, so the two never share the heap.)"""
+    from swcore.logstore import SessionStore
     if hasattr(os, "VfsLfs2"):
-        from swrt.ramblock import FileBlockDev
+        from swrt.fileblock import FileBlockDev
         bdev = FileBlockDev(cfg["out"] + "/flash.img", FLASH_BLOCK,
                             cfg.get("flash_kb", 256) * 1024 // FLASH_BLOCK)
         os.VfsLfs2.mkfs(bdev)
@@ -163,6 +186,7 @@ def open_flash(cfg):
 
 def export_sessions(store, out):
     """Copy every session file off the simulated flash: DIR/session-NNNN.swlog."""
+    from swcore.logformat import FILE_EXT
     names = {}
     for sid, _state in store.ids():
         name = "session-%04d%s" % (sid, FILE_EXT)
@@ -184,33 +208,35 @@ def run(cfg, sinks=(), store=None):
     out = cfg["out"]
     rate = cfg.get("rate_hz", 50)
     recorder = Recorder(out)
+    script = PressScript(cfg.get("presses", ()))
     name, steps, text, error = load_plan(_read_plan(cfg.get("plan")))
+    unload_plan_parser()
+    gc.collect()
     board = SimBoard(recorder)
     app = App(board, name, steps, [recorder.event] + list(sinks))
     bdev = None
-    if store is None:
+    if store is None and cfg.get("log", True):
         store, bdev = open_flash(cfg)
-    if cfg.get("wall_s"):
-        store.set_clock(cfg["wall_s"])
-    writer = start_log(store, app, text)
+    writer = None
+    if store is not None:
+        if cfg.get("wall_s"):
+            store.set_clock(cfg["wall_s"])
+        writer = start_log(store, app, text)
     w0 = bdev.writes if bdev is not None else 0
+    e0 = bdev.erases if bdev is not None else 0
     trace = TraceReader(cfg["trace"], rate) if cfg.get("trace") else None
-    edges = press_edges(cfg.get("presses", ()))
     limit_ms = int(cfg.get("limit_s", 4 * 3600) * 1000)
-    ei = 0
     k = 0
     now = 0
     app.start(0, error)
     while now <= limit_ms:
-        while ei < len(edges) and edges[ei][0] <= now:
-            app.button(edges[ei][1], edges[ei][0])
-            ei += 1
+        script.due(now, app.button)
         sample = trace.sample() if trace is not None else STILL
         app.sample(sample[0], sample[1], sample[2], now)
         app.service(now)
         if app.engine.done and not app.player.busy():
             break
-        if ei >= len(edges) and app.idle() and (trace is None or trace.ended):
+        if script.finished() and app.idle() and (trace is None or trace.ended):
             step = app.engine.step
             recorder.event(now, "sim_stopped", {
                 "why": "waiting for a press that the script does not make",
@@ -225,6 +251,7 @@ def run(cfg, sinks=(), store=None):
                  "dropped": writer.dropped, "bytes": files[writer.sid][1]}
         if bdev is not None:
             stats["block_writes"] = bdev.writes - w0
+            stats["erases"] = bdev.erases - e0
             stats["block_size"] = bdev.block_size
         with open(out + "/flash-stats.json", "w") as f:
             f.write(json.dumps(stats))
