@@ -148,3 +148,9 @@ def test_a_default_session_fits_in_a_few_kilobytes():
         events.extend(EVENTS[1:12])
     size = len(_file(events))
     assert size < 6 * 1024, size
+
+
+def test_the_documented_example_bytes():
+    # docs/log-format.md, "Example"
+    rec = fmt.encode_record(597000, "cue", {"pattern": "countdown"})
+    assert rec == bytes([0x06, 0x03, 0x88, 0xb8, 0x24, 0x3b, 0x0a, 0xd6, 0xed, 0x5b, 0xc2])
