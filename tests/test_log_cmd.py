@@ -66,3 +66,18 @@ def test_default_session_with_its_log_runs_in_a_96k_heap(tmp_path):
                            "import swrt.sim as s; s.main(%r)" % str(cfg)], env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert cli.main(["log", "show", str(tmp_path / "session-0001.swlog")]) == 0
+
+
+def test_a_plan_file_is_named_by_its_hash_in_the_header(tmp_path):
+    from swcore import plan as planmod
+    from swcore.logformat import read_session
+    text = json.dumps({"name": "Short", "sets": [{"name": "Only", "steps": [
+        {"name": "Jog", "kind": "timed", "duration_s": 5}]}]})
+    (tmp_path / "plan.json").write_text(text)
+    for runtime in ("cpython", "micropython"):
+        out = tmp_path / runtime
+        sim.run_sim(out, plan=tmp_path / "plan.json", runtime=runtime)
+        header, records, problems = read_session((out / "session-0001.swlog").read_bytes())
+        assert problems == [] and records[-1][1] == "session_end"
+        assert header["plan"] == "Short" and "builtin" not in header
+        assert header["plan_hash"] == planmod.plan_hash(text)

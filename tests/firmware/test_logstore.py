@@ -265,3 +265,18 @@ def test_full_of_unsynced_sessions_the_session_goes_on_and_keeps_its_reps():
         assert dropped and dropped[0][2]["dropped"] > 0
     finally:
         wipe(root)
+
+
+def test_a_damaged_state_file_loses_no_id_and_no_session():
+    root = fresh_dir()
+    try:
+        store = SessionStore(root)
+        w, _ = run_session(store, 1)
+        with open(root + "/state", "w") as f:
+            f.write("garbage")
+        store = SessionStore(root)
+        w2, _ = run_session(store, 1)
+        assert w2.sid > w.sid
+        assert [s[0] for s in store.sessions()] == [w.sid, w2.sid]
+    finally:
+        wipe(root)
