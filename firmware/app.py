@@ -119,16 +119,21 @@ class App:
             and not self.player.busy()
 
 
-def start_log(store, app, plan_text, t=0):
+def start_log(store, app, plan_text, faults=None):
     """Begin the session file in ``store`` (swcore.logstore) and add its writer to the
-    app's sinks. A broken file system never stops the session: it is cued and logged
-    (to the other sinks) as ``storage_fault``. Returns the writer or None."""
+    app's sinks. A broken file system never stops the session: the problem goes to
+    ``faults`` as ``("storage_fault", detail)`` (the runner cues and logs those at
+    start), or straight to ``app.fault`` without a list. Returns the writer or None."""
     try:
         from swcore.logformat import crc32   # = swcore.plan.plan_hash, parser unloaded
         plan_hash = crc32(plan_text.encode()) if plan_text else 0
         writer = store.begin(app.plan_name, plan_hash, FIRMWARE_VERSION, plan_text is None)
     except Exception as e:
-        app.fault(t, "storage_fault", "cannot start the session log: %s" % e)
+        detail = "cannot start the session log: %s" % e
+        if faults is None:
+            app.fault(0, "storage_fault", detail)
+        else:
+            faults.append(("storage_fault", detail))
         return None
     writer.on_warning = app.warn
     app.sinks.append(writer)
