@@ -342,6 +342,8 @@ class SessionWriter:
         self.level = LEVEL_OK
         self.budget = 0             # bytes to write before looking at free space again
         self.warned = False
+        self.backoff = 0            # records to skip after a failed write, doubling
+        self.backoff_left = 0
         self.on_warning = None
         self.f = None
         self._open()
@@ -370,7 +372,8 @@ class SessionWriter:
             rec = fmt.encode_record(t, "storage_fault", {"event": str(event), "error": str(e)})
         if len(rec) > self.budget:
             self._check_space(t)
-        if not self._keeps(event):
+        if not self._keeps(event) or self.backoff_left > 0:
+            self.backoff_left -= 1
             self.dropped += 1
             return
         if self.f is None:
@@ -389,6 +392,9 @@ class SessionWriter:
             self.f = None
             self.budget = 0
             self.dropped += 1
+            # a failing flash: try again after 1, 2, 4 ... 32 records, not at each one
+            self.backoff = min(32, self.backoff * 2 or 1)
+            self.backoff_left = self.backoff
             if _errno(e) == 28:  # ENOSPC
                 self.level = LEVEL_CRITICAL
                 self._warn(t, 0)
@@ -396,6 +402,7 @@ class SessionWriter:
                 self._fault(t, "write failed: %s" % e)
             return
         self.records += 1
+        self.backoff = 0
         self.last_t_ms = t
         self.budget -= 2 * len(rec)
 

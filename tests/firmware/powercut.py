@@ -162,3 +162,52 @@ def test_power_cut_at_every_write_on_fat():
 def test_replay_rebuilds_the_flash():
     bdev, base, _ = record_session(os.VfsLfs2, 4096, 32)
     assert replay(len(base), bdev.journal, len(bdev.journal), base) == bdev.data
+
+
+class FailingBlockDev(RAMBlockDev):
+    """Flash that starts failing every write after ``fail_after`` writes (a dying chip,
+    a brown-out): LittleFS gets an I/O error from then on."""
+    fail_after = -1
+
+    def writeblocks(self, block, buf, offset=None):
+        if 0 <= self.fail_after <= self.writes:
+            raise OSError(5)   # EIO
+        RAMBlockDev.writeblocks(self, block, buf, offset)
+
+    def ioctl(self, op, arg):
+        if op == 6 and 0 <= self.fail_after <= self.writes:
+            return -5
+        return RAMBlockDev.ioctl(self, op, arg)
+
+
+def test_failing_flash_never_stops_the_session():
+    from expect import Collector
+    total = None
+    for fraction in (0.1, 0.35, 0.6, 0.9):
+        bdev = FailingBlockDev(4096, 32)
+        os.VfsLfs2.mkfs(bdev)
+        _umount(MOUNT)
+        os.mount(os.VfsLfs2(bdev), MOUNT)
+        store = SessionStore(MOUNT)
+        if total is None:    # a clean run first, to know how many writes a session makes
+            base = bdev.writes
+            sim.run({"out": OUT, "presses": PRESSES}, store=store)
+            total = bdev.writes - base
+            os.umount(MOUNT)
+            continue
+        bdev.fail_after = bdev.writes + int(total * fraction)
+        seen = Collector()
+        app = sim.run({"out": OUT, "presses": PRESSES}, sinks=[seen], store=store)
+        assert app.engine.done                                  # the session ran to its end
+        assert len(seen.of("storage_fault")) == 1, seen.of("storage_fault")   # told once
+        assert seen.times("cue", pattern="warning") == [seen.of("storage_fault")[0][0]]
+        os.umount(MOUNT)
+        bdev.fail_after = -1                                    # power back, flash fine
+        os.mount(os.VfsLfs2(bdev), MOUNT)
+        store = SessionStore(MOUNT)
+        (sid, state), = store.ids()
+        _, records, problems = fmt.read_session(store.read(sid, 0, 1 << 16))
+        assert problems == [] and len(records) > 0
+        logged = [e for e in seen.events if e[1] != "storage_fault"]
+        assert records == logged[:len(records)]                # what is there is right
+        os.umount(MOUNT)
