@@ -229,6 +229,22 @@ class SessionStore:
         return [sid for sid, ext in self._scan()
                 if ext == EXT_OPEN and sid != running and sid not in self._bad]
 
+    def resume_point(self, sid):
+        """Where an unfinished session stopped, for the app to go on from:
+        ``{"t_ms": last record's time, "index": step running then, "reps": reps done}``
+        (index -1 when no step had started)."""
+        with open(self._path(sid, self._find(sid)), "rb") as f:
+            _, records, _ = fmt.read_session(f.read())
+        fmt.unload_reader()
+        point = {"t_ms": 0, "index": -1, "reps": 0}
+        for t, event, fields in records:
+            point["t_ms"] = t
+            if event == "step_start":
+                point["index"] = fields.get("index", -1)
+            elif event == "rep":
+                point["reps"] += 1
+        return point
+
     def _last_t(self, sid, ext):
         try:
             with open(self._path(sid, ext), "rb") as f:

@@ -148,6 +148,8 @@ def test_a_session_cut_by_a_reboot_can_be_resumed():
         store = SessionStore(root)
         w, logged = run_session(store, 1, end=False)
         store = SessionStore(root)
+        point = store.resume_point(w.sid)   # the app restarts the step that was running
+        assert point == {"t_ms": logged[-1][0], "index": 0, "reps": 1}
         w2 = store.resume(w.sid)
         assert w2.last_t_ms == logged[-1][0]
         t = w2.last_t_ms + 5000
