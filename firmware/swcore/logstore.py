@@ -47,6 +47,19 @@ def _ticks_ms():
         return int(time.monotonic() * 1000)
 
 
+def _ticks_diff(a, b):
+    """a - b for ticks_ms values, which wrap on the boards."""
+    import time
+    try:
+        return time.ticks_diff(a, b)
+    except AttributeError:
+        return a - b
+
+
+def _minus(a, b):
+    return a - b
+
+
 class SessionStore:
     def __init__(self, root, quota=None, low_water=None, reserve=None, now_ms=None):
         """Open the store in folder ``root`` (created if missing) and count a boot.
@@ -59,6 +72,7 @@ class SessionStore:
         self.root = root.rstrip("/") if len(root) > 1 else root
         self.quota = quota
         self.now_ms = now_ms or _ticks_ms
+        self._diff = _minus if now_ms else _ticks_diff
         self.clock = None          # (unix_s, ms) when the wall clock was set
         self.problems = []         # files skipped, as (file, why); logged in the next session
         self._crc = {}             # session id -> CRC-32 of a finished file
@@ -120,11 +134,16 @@ class SessionStore:
         return best
 
     def _write_state(self):
+        """Persist boot counter and next id. A full or failing flash must not stop a
+        boot: session ids stay increasing anyway, as they also follow the file names."""
         text = "%d %d" % (self.boot, self.next_id)
         new = self.root + "/" + STATE + ".new"
-        with open(new, "w") as f:
-            f.write("%s %08x\n" % (text, fmt.crc32(text.encode())))
-        self._replace(new, self.root + "/" + STATE)
+        try:
+            with open(new, "w") as f:
+                f.write("%s %08x\n" % (text, fmt.crc32(text.encode())))
+            self._replace(new, self.root + "/" + STATE)
+        except OSError as e:
+            self.problems.append((STATE, "not saved: %s" % e))
 
     def _replace(self, src, dst):
         try:
@@ -197,7 +216,7 @@ class SessionStore:
         """Unix seconds now, or None when the clock was never set since boot."""
         if self.clock is None:
             return None
-        return self.clock[0] + (self.now_ms() - self.clock[1]) // 1000
+        return self.clock[0] + self._diff(self.now_ms(), self.clock[1]) // 1000
 
     # ---- sessions -----------------------------------------------------------------
     def begin(self, plan, plan_hash, fw, builtin=False):
