@@ -17,13 +17,17 @@ def unload_plan_parser():
     """Drop the plan parser and the built-in plan's source once the steps exist.
 
     They are needed only at start-up and take about a fifth of a 64 KiB heap;
-    on MicroPython, removing them from sys.modules lets the GC take them back.
+    on MicroPython, removing them from sys.modules and from their package lets the
+    GC take them back.
     """
     import sys
     if sys.implementation.name == "micropython":
         for name in _PARSER_MODULES:
             if name in sys.modules:
                 del sys.modules[name]
+                package, _, attr = name.rpartition(".")
+                if package in sys.modules and hasattr(sys.modules[package], attr):
+                    delattr(sys.modules[package], attr)
 
 
 def load_plan(read_text):
