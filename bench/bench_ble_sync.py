@@ -5,6 +5,7 @@ the real sync client on another. Time is wall-clock for this process (the Python
 Bluetooth stack is the bottleneck, not a radio), so it compares builds, not radios.
 """
 import asyncio
+import shutil
 import sys
 import tempfile
 import time
@@ -23,8 +24,8 @@ SESSIONS = 50
 async def one(mtu, folder):
     db = SessionDB(Path(folder) / ("mtu%d.db" % mtu))
     dev_id, key, _ = devkeys.provision(db, "sw-bench")
-    store = simstore.FolderStore(Path(folder) / ("store%d" % mtu))
-    simstore.fill(store, SESSIONS)
+    shutil.copytree(Path(folder) / "flash", Path(folder) / ("flash%d" % mtu))   # same sessions each run
+    store = simstore.open_store(Path(folder) / ("flash%d" % mtu))
     dev = await SimDevice(store, (dev_id, key)).start()
     transport = BumbleTransport(dev.link, max_mtu=mtu)
     t0 = time.perf_counter()
@@ -38,10 +39,13 @@ async def one(mtu, folder):
 
 
 def main():
-    print("sessions: %d of about %d bytes (stand-in content until the log store lands)"
-          % (SESSIONS, simstore.DEFAULT_SESSION_BYTES))
-    print("%6s %10s %10s %18s %10s" % ("mtu", "payload B", "ATT B", "payload/ATT byte", "sync s"))
     with tempfile.TemporaryDirectory() as folder:
+        store = simstore.open_store(Path(folder) / "flash")
+        simstore.fill(store, SESSIONS)
+        sizes = [s[1] for s in store.sessions()]
+        print("sessions: %d default sessions run on the simulated board, %d-%d bytes each"
+              % (len(sizes), min(sizes), max(sizes)))
+        print("%6s %10s %10s %18s %10s" % ("mtu", "payload B", "ATT B", "payload/ATT byte", "sync s"))
         for mtu in (23, 247, 517):
             payload, att, elapsed = asyncio.run(one(mtu, folder))
             print("%6d %10d %10d %18.3f %10.2f" % (mtu, payload, att, payload / att, elapsed))

@@ -75,8 +75,8 @@ async def open_transport(args, db):
         key = (dev_id, secret)
     elif db.key(key[0]) is None:
         db.set_key(key[0], key[1], "simulated Sprintwatch")
-    store = simstore.FolderStore(folder / "sessions")
-    if not store.sessions():
+    store = simstore.open_store(folder / "flash")
+    if not store.ids():
         simstore.fill(store, SIM_SESSIONS)
 
     def install_plan(text):

@@ -302,3 +302,36 @@ def test_link_dropped_at_every_single_notification(tmp_path):
     for k in range(1, total + 1):
         (tmp_path / str(k)).mkdir()
         run(once(k))
+
+
+def test_real_sessions_from_the_firmware_store(tmp_path):
+    """The firmware's session store on a folder, filled by the simulator: synced sessions
+    are decoded on the laptop, acknowledged on the device, and the next session is dated."""
+    from host_tools import simstore
+    import swrt.sim as fwsim
+
+    async def go():
+        store = simstore.open_store(tmp_path / "flash")
+        simstore.fill(store, 3)
+        db = SessionDB(tmp_path / "s.db")
+        key = devkeys.provision(db, "sw-real")[:2]
+        dev = await SimDevice(store, key).start()
+        r = await sync.sync(BumbleTransport(dev.link), db, clock=lambda: CLOCK)
+        assert [s for s, _ in r.synced] == [1, 2, 3]
+        rows = db.sessions("sw-real")
+        for _d, sid, size, crc, meta, _at, acked in rows:
+            assert acked and meta["plan"] == "Descending Sprints" and meta["reps"] == 6
+            assert meta["session"] == sid and meta["wall_s"] >= simstore.FIRST_SESSION_S
+            assert "problems" not in meta
+            assert db.data("sw-real", sid) == store.read(sid, 0, size)
+        assert [state for _sid, state in store.ids()] == ["acknowledged"] * 3
+        assert store.clock is not None and store.status()["clock_set"]
+        # a session run after the sync carries the date the laptop set
+        fwsim.run({"out": str(tmp_path), "presses": simstore.runner_taps(__import__("random").Random(2))},
+                  store=store)
+        r2 = await sync.sync(BumbleTransport(dev.link), db, clock=lambda: CLOCK + 7200)
+        assert [s for s, _ in r2.synced] == [4]
+        meta = db.sessions("sw-real")[-1][4]
+        assert abs(meta["wall_s"] - CLOCK) < 60
+        await dev.stop()
+    run(go())
