@@ -110,13 +110,17 @@ def test_missing_key_file_means_unprovisioned():
     assert ble_mp.load_key("/nonexistent/sync.key") is None
 
 
-def test_start_sync_reads_key_and_installs_plans():
-    import os
+def _bind_fake():
     global ble_mp
     if ble_mp.bluetooth is not fakeble:  # CPython: a Bumble test re-imported it meanwhile
         import importlib
         fakeble.install()
         ble_mp = importlib.reload(ble_mp)
+
+
+def test_start_sync_reads_key_and_installs_plans():
+    import os
+    _bind_fake()
     root = "/tmp/sw_ble_mp_test/"
     try:
         os.mkdir(root[:-1])
@@ -144,3 +148,68 @@ def test_start_sync_reads_key_and_installs_plans():
     for n in ("sync.key", "plan.json"):
         os.remove(root + n)
     os.rmdir(root[:-1])
+
+
+def test_device_main_serves_sync_only_when_provisioned():
+    import os
+    import json
+    import main as device_main
+    from fake_machine import FakeMachine, FakeTime
+    from expect import Collector
+    _bind_fake()
+    here = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
+    root = here + "/../../build/test_ble_main/"
+    for d in (here + "/../../build", root[:-1]):
+        try:
+            os.mkdir(d)
+        except OSError:
+            pass
+    for n in ("sync.key", "board.json"):
+        try:
+            os.remove(root + n)
+        except OSError:
+            pass
+    with open(here + "/../../boards/sim.json") as f:
+        board = f.read()
+    with open(root + "board.json", "w") as f:
+        f.write(board)
+    time = FakeTime()
+    runner = device_main.prepare(FakeMachine(time), time, root, sinks=[Collector()])
+    assert device_main.start_sync(runner, root) is None, "no key: no radio"
+    assert runner.background == []
+    with open(root + "sync.key", "w") as f:
+        f.write(sp.format_key_file("sw-main", bytes(32)))
+    p = device_main.start_sync(runner, root)
+    assert p is not None and p.server.key[0] == "sw-main"
+    assert p.server.store is runner.app.sinks[-1].store, "serves the session's own store"
+    assert len(runner.background) == 1
+    runner.background[0].close()
+    os.remove(root + "sync.key")
+
+
+def test_runner_runs_background_tasks_beside_the_session():
+    import json
+    from fake_machine import FakeMachine, FakeTime, RealTicks
+    from fake_i2c import FakeLIS3DH
+    from app import App, load_plan
+    from swcore import boardspec
+    from swrt import mp
+    from swrt.runner import Runner
+    here = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
+    with open(here + "/../../boards/pico-w-lis3dh.json") as f:
+        spec = boardspec.parse(f.read())
+    parts = mp.build(spec, FakeMachine(FakeTime(), devices=[FakeLIS3DH(0x18)]), RealTicks())
+    plan = {"name": "Tiny", "sets": [{"name": "S", "steps": [
+        {"name": "Only", "kind": "timed", "duration_s": 0.2}]}]}
+    name, steps, _t, err = load_plan(lambda: json.dumps(plan))
+    runner = Runner(App(parts, name, steps, []), parts, err)
+    ticks = []
+
+    async def beside():
+        import asyncio
+        while True:
+            ticks.append(1)
+            await asyncio.sleep(0.02)
+    runner.background.append(beside())
+    runner.run()
+    assert runner.finished and len(ticks) >= 3
