@@ -38,7 +38,36 @@ async def one(mtu, folder):
     return payload, att, elapsed
 
 
+MEMORY_SCRIPT = """
+import gc, fakeble
+fakeble.install()
+gc.collect(); a = gc.mem_alloc()
+from swcore import syncproto
+from swrt import ble_mp
+gc.collect(); b = gc.mem_alloc()
+import memstore
+server = syncproto.SyncServer(memstore.MemStore([100]), ("sw-x", bytes(32)), lambda n: bytes(n))
+p = ble_mp.SyncPeripheral(server, ble=fakeble.BLE())
+p.start()
+gc.collect(); c = gc.mem_alloc()
+print(b - a, c - b)
+"""
+
+
+def memory():
+    """Heap taken on the MicroPython unix port by the sync code (as .py) and a started service."""
+    import subprocess
+    from host_tools import firmware
+    tests = Path(__file__).resolve().parent.parent / "tests" / "firmware"
+    proc = subprocess.run([firmware.micropython_exe(), "-X", "heapsize=4M", "-c", MEMORY_SCRIPT],
+                          env=firmware.micropython_env([tests]), capture_output=True, text=True, cwd=tests)
+    code, state = proc.stdout.split()
+    print("heap on the unix port: sync code %s bytes (imported as .py), a started service %s bytes"
+          % (code, state))
+
+
 def main():
+    memory()
     with tempfile.TemporaryDirectory() as folder:
         store = simstore.open_store(Path(folder) / "flash")
         simstore.fill(store, SESSIONS)
