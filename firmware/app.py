@@ -9,6 +9,7 @@ from swcore.default_plan import DEFAULT_PLAN
 from swcore.engine import Engine
 from swcore.cues import CuePlayer, CUE_ERROR
 from swcore.gestures import Gestures, NAMES as GESTURE_NAMES, NONE as NO_GESTURE
+from swcore.motion import MOVE_START, MOVE_STOP, CADENCE_LOW
 
 PLAN_FILE = "plan.json"
 
@@ -46,6 +47,7 @@ class App:
         self.player = CuePlayer(board.output)
         self.gestures = Gestures()
         self.engine = Engine(steps, self.emit)
+        self.engine.motion_sensing = motion is not None
         self.motion = motion
 
     def emit(self, t, event, fields):
@@ -56,7 +58,11 @@ class App:
             if display is not None:
                 display.show(t, fields["step"], fields.get("rep", 0), fields.get("of", 0))
         elif event == "sprint_go" and self.motion is not None:
-            self.motion.arm()
+            self.motion.arm(self.engine.step.get("cadence_floor_spm", 0))
+        elif event == "rep" and self.motion is not None and fields["motion"] and "steps" not in fields:
+            metrics = self.motion.rep_metrics()   # a rep ended by tap or time: still give its figures
+            for k in metrics:
+                fields[k] = metrics[k]
         elif event == "step_end" and self.motion is not None and fields["kind"] == "sprint":
             self.motion.disarm()
         for sink in self.sinks:
@@ -75,12 +81,25 @@ class App:
 
     def sample(self, ax, ay, az, t):
         """One accelerometer sample (milli-g) taken at ``t``; the hot path."""
-        if self.motion is not None and self.motion.feed(ax, ay, az):
-            self._on_motion(t)
+        if self.motion is not None:
+            code = self.motion.feed(ax, ay, az)
+            if code:
+                self._on_motion(t, code)
 
-    def _on_motion(self, t):
-        """The pipeline reported an event; see swcore.motion for the codes."""
-        raise NotImplementedError("motion events arrive with the motion pipeline")
+    def _on_motion(self, t, code):
+        """The pipeline reported ``code`` (swcore.motion) at sample time ``t``.
+
+        Detection needs a few strides, so the pipeline says how long ago the event
+        really happened; the engine gets that moment, not the moment it was seen.
+        """
+        m = self.motion
+        at = t - m.ms_ago(m.lag)
+        if code == MOVE_START:
+            self.engine.motion_start(at)
+        elif code == MOVE_STOP:
+            self.engine.motion_stop(at, m.rep_metrics())
+        elif code == CADENCE_LOW:
+            self.engine.cadence_low(at, m.cadence_spm)
 
     def button(self, pressed, t):
         self.gestures.edge(pressed, t)
