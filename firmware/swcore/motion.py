@@ -190,7 +190,8 @@ class MotionPipeline:
         c = bi - 1 - self.half          # the sample in the middle of the window
         if c < 0:
             c += self.base_n
-        d = base[c] - self.bsum // self.bfill
+        mc = base[c]                    # raw magnitude, in step with the filtered signal
+        d = mc - self.bsum // self.bfill
         if d > 30000:
             d = 30000
         elif d < -30000:
@@ -213,8 +214,8 @@ class MotionPipeline:
             if f > self.swing_max:
                 self.swing_max = f
                 self.swing_at = n
-            if m > self.swing_mag:
-                self.swing_mag = m
+            if mc > self.swing_mag:
+                self.swing_mag = mc
             if f < thr >> 1:
                 self.in_swing = False
                 event = self._swing_end()
@@ -222,7 +223,7 @@ class MotionPipeline:
             self.in_swing = True
             self.swing_max = f
             self.swing_at = n
-            self.swing_mag = m
+            self.swing_mag = mc
         # 4. nothing for a while: stopped
         last = self.last_step
         if last >= 0 and n - last > self.gap and not self.in_swing:
