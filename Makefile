@@ -22,7 +22,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 bench-motion: $(STAMP)
-	$(BIN)/python bench/motion.py
+	$(BIN)/python bench/run.py motion
 
 clean:
 	rm -rf $(VENV) out build

@@ -24,6 +24,10 @@ def unload_plan_parser():
         for name in _PARSER_MODULES:
             if name in sys.modules:
                 del sys.modules[name]
+            pkg, attr = name.split(".")
+            parent = sys.modules.get(pkg)
+            if parent is not None and hasattr(parent, attr):
+                delattr(parent, attr)   # the package keeps its submodules alive too
 
 
 def load_plan(read_text):

@@ -10,9 +10,9 @@ How it works, per sample:
    arm's once-per-stride swing), then a short moving average (~80 ms) against jitter;
 3. a step is the highest point of a swing above a threshold that adapts to the
    recent swings, at least a refractory time after the previous step;
-4. steps count only in a regular sequence (CONFIRM_STEPS in a row with intervals
+4. steps count only in a regular sequence (_CONFIRM_STEPS in a row with intervals
    alike), which rejects driving, typing and housework jolts;
-5. a *bout* (a run, e.g. a sprint rep) starts when RUN_STEPS intervals in a row are
+5. a *bout* (a run, e.g. a sprint rep) starts when _RUN_STEPS intervals in a row are
    at running cadence and ends at the last running step before a gap or a few slow
    steps. Events are reported late by nature; ``lag`` says how many samples ago
    the event really happened.
@@ -37,24 +37,22 @@ WALK = const(1)
 RUN = const(2)
 STATE_NAMES = ("still", "walk", "run")
 
-MAX_MG = const(16000)           # clamp: keeps every product a small int on 32-bit ports
-THRESHOLD_MIN_MG = const(70)     # smallest swing that can be a step
-THRESHOLD_PCT = const(20)        # threshold: this share of the recent swing height
-MIN_INTERVAL_MS = const(240)     # 250 steps/min is faster than any sprinter
-MAX_INTERVAL_MS = const(1300)    # slower than this is not walking
-REFRACTORY_PCT = const(45)      # no second step within this share of the last interval
-REGULAR_PCT = const(45)            # consecutive intervals differ by at most this much
-CONFIRM_STEPS = const(5)         # steps in a row before any counts
-RUN_SPM = const(140)             # running cadence, steps per minute
-RUN_IMPACT_MG = const(1900)      # running lands harder than walking, wherever it is worn
-RUN_STEPS = const(4)             # running intervals in a row that start a bout
-SLOW_STEPS = const(3)            # slow intervals in a row that end a bout
-STOP_GAP_MS = const(1200)        # no step for this long: stopped
-CADENCE_STEPS = const(4)         # intervals averaged for the cadence
-LOW_STEPS = const(6)             # steps below the floor before the nudge
+_MAX_MG = const(16000)           # clamp: keeps every product a small int on 32-bit ports
+_THRESHOLD_MIN_MG = const(70)     # smallest swing that can be a step
+_THRESHOLD_PCT = const(20)        # threshold: this share of the recent swing height
+_MIN_INTERVAL_MS = const(240)     # 250 steps/min is faster than any sprinter
+_MAX_INTERVAL_MS = const(1300)    # slower than this is not walking
+_REFRACTORY_PCT = const(45)      # no second step within this share of the last interval
+_REGULAR_PCT = const(45)            # consecutive intervals differ by at most this much
+_CONFIRM_STEPS = const(5)         # steps in a row before any counts
+_RUN_SPM = const(140)             # running cadence, steps per minute
+_RUN_IMPACT_MG = const(1900)      # running lands harder than walking, wherever it is worn
+_RUN_STEPS = const(4)             # running intervals in a row that start a bout
+_SLOW_STEPS = const(3)            # slow intervals in a row that end a bout
+_STOP_GAP_MS = const(1200)        # no step for this long: stopped
+_LOW_STEPS = const(6)             # steps below the floor before the nudge
 
-BASE_MS = const(500)             # high-pass window: keeps steps, drops gravity and strides
-_RING = const(8)                 # ring of recent step times (>= CADENCE_STEPS + 1, power of 2)
+_BASE_MS = const(500)             # high-pass window: keeps steps, drops gravity and strides
 
 
 class MotionPipeline:
@@ -63,16 +61,15 @@ class MotionPipeline:
         if rate < 10 or rate > 400:
             raise ValueError("motion: sensor rate %s Hz is outside 10..400" % rate_hz)
         self.rate = rate
-        self.base_n = rate * BASE_MS // 1000             # gravity/offset/stride average
+        self.base_n = rate * _BASE_MS // 1000             # gravity/offset/stride average
         self.base = array("h", [0] * self.base_n)
         self.smooth_n = max(1, (rate * 80 + 500) // 1000)
         self.smooth = array("h", [0] * self.smooth_n)
         self.half = self.base_n // 2
         self.delay = self.half + (self.smooth_n - 1) // 2  # filter delay, samples
-        self.min_iv = rate * MIN_INTERVAL_MS // 1000
-        self.max_iv = rate * MAX_INTERVAL_MS // 1000
-        self.gap = rate * STOP_GAP_MS // 1000
-        self.times = array("l", [0] * _RING)             # recent candidate step times (samples)
+        self.min_iv = rate * _MIN_INTERVAL_MS // 1000
+        self.max_iv = rate * _MAX_INTERVAL_MS // 1000
+        self.gap = rate * _STOP_GAP_MS // 1000
         self.cadence_floor = 0
         self.reset()
 
@@ -93,7 +90,7 @@ class MotionPipeline:
         self.last_iv = 0
         self.avg_iv = 0       # typical interval of the current sequence (samples)
         self.seq = 0          # candidate steps in the current regular sequence
-        self.ti = 0           # next slot in self.times
+        self.seq_from = 0     # its first step
         self.steps = 0        # counted steps
         self.state = STILL
         self.state_since = 0  # sample the state really began
@@ -103,7 +100,7 @@ class MotionPipeline:
         self.fast_mag = 0     # typical step impact within the streak (moving mean)
         self.slow = 0         # slow intervals in a row during a bout
         self.last_fast = 0    # last running step of the bout
-        self.cadence_spm = 0  # over the last CADENCE_STEPS intervals
+        self.cadence_spm = 0  # from the typical interval
         # the current or last bout
         self.bout_start = 0
         self.bout_end = 0
@@ -160,7 +157,7 @@ class MotionPipeline:
         self.n = n
         # 1. magnitude: integer square root, Newton from the previous value
         s = ax * ax + ay * ay + az * az
-        lim = MAX_MG * MAX_MG
+        lim = _MAX_MG * _MAX_MG
         if s > lim:
             s = lim
         m = self.mag
@@ -206,9 +203,9 @@ class MotionPipeline:
         self.si = si
         f = self.ssum // self.smooth_n
         # 3. swings above the adaptive threshold
-        thr = self.height * THRESHOLD_PCT // 100
-        if thr < THRESHOLD_MIN_MG:
-            thr = THRESHOLD_MIN_MG
+        thr = self.height * _THRESHOLD_PCT // 100
+        if thr < _THRESHOLD_MIN_MG:
+            thr = _THRESHOLD_MIN_MG
         event = NONE
         if self.in_swing:
             if f > self.swing_max:
@@ -249,7 +246,7 @@ class MotionPipeline:
         last = self.last_step
         if last >= 0:
             iv = p - last
-            refractory = self.avg_iv * REFRACTORY_PCT // 100 if self.seq > 1 else 0
+            refractory = self.avg_iv * _REFRACTORY_PCT // 100 if self.seq > 1 else 0
             if refractory < self.min_iv:
                 refractory = self.min_iv
             if iv < refractory:
@@ -258,52 +255,54 @@ class MotionPipeline:
             iv = 0
         self.height = (self.height * 3 + h) >> 2
         self.last_step = p
-        times = self.times
-        times[self.ti] = p
-        self.ti = (self.ti + 1) & (_RING - 1)
         self.last_iv = iv
         if iv <= 0 or iv > self.max_iv * 2:
             self.seq = 1
+            self.seq_from = p
             self.fast = 0
             return NONE
         avg = self.avg_iv
         counted = 1
         if self.seq > 1:
-            tol = avg * REGULAR_PCT // 100
+            tol = avg * _REGULAR_PCT // 100
             diff = iv - avg
             if diff < 0:
                 diff = -diff
             if diff <= tol:
                 self.seq += 1
                 self.avg_iv = (avg * 3 + iv) >> 2
-            elif self.seq >= CONFIRM_STEPS and iv - avg * 2 <= tol and avg * 2 - iv <= tol:
+            elif self.seq >= _CONFIRM_STEPS and iv - avg * 2 <= tol and avg * 2 - iv <= tol:
                 counted = 2     # one step too weak to see: count it, keep the rhythm
                 self.seq += 1
             elif iv <= self.max_iv:
                 self.seq = 2    # this interval may start a new regular run
+                self.seq_from = last
                 self.avg_iv = iv
             else:
                 self.seq = 1
+                self.seq_from = p
                 self.fast = 0
                 return NONE
         elif iv <= self.max_iv:
             self.seq = 2
+            self.seq_from = last
             self.avg_iv = iv
         else:
             self.seq = 1
+            self.seq_from = p
             self.fast = 0
             return NONE
         event = NONE
-        if self.seq == CONFIRM_STEPS:
-            self.steps += CONFIRM_STEPS
+        if self.seq == _CONFIRM_STEPS:
+            self.steps += _CONFIRM_STEPS
             if self.state == STILL:
                 self.state = WALK
-                self.state_since = times[(self.ti - CONFIRM_STEPS) & (_RING - 1)]
-        elif self.seq > CONFIRM_STEPS:
+                self.state_since = self.seq_from
+        elif self.seq > _CONFIRM_STEPS:
             self.steps += counted
-        self._cadence()
+        self.cadence_spm = 60 * self.rate // self.avg_iv
         # 5. bouts (by the mean interval: left and right steps often differ)
-        if self.cadence_spm >= RUN_SPM:
+        if self.cadence_spm >= _RUN_SPM:
             if self.fast == 0:
                 self.fast_from = last
                 self.fast_peak = self.swing_mag
@@ -321,7 +320,7 @@ class MotionPipeline:
                 if self.swing_mag > self.bout_peak_mg:
                     self.bout_peak_mg = self.swing_mag
                 event = self._check_floor()
-            elif self.fast >= RUN_STEPS and self.seq >= RUN_STEPS and self.fast_mag >= RUN_IMPACT_MG:
+            elif self.fast >= _RUN_STEPS and self.seq >= _RUN_STEPS and self.fast_mag >= _RUN_IMPACT_MG:
                 start = self.fast_from
                 if self.armed and start < self.arm_at:
                     start = self.arm_at
@@ -338,22 +337,18 @@ class MotionPipeline:
             self.fast = 0
             if self.state == RUN:
                 self.slow += 1
-                if self.slow >= SLOW_STEPS:
+                if self.slow >= _SLOW_STEPS:
                     event = self._end_bout(self.last_fast, NONE)
                     self.state = WALK
                     self.state_since = self.last_fast
         return event
-
-    def _cadence(self):
-        if self.avg_iv > 0:
-            self.cadence_spm = 60 * self.rate // self.avg_iv
 
     def _check_floor(self):
         if not self.armed or self.cadence_floor <= 0 or self.low_sent:
             return NONE
         if self.cadence_spm < self.cadence_floor:
             self.low += 1
-            if self.low >= LOW_STEPS:
+            if self.low >= _LOW_STEPS:
                 self.low_sent = True
                 self.lag = 0
                 return CADENCE_LOW

@@ -16,7 +16,8 @@ import sys
 
 from app import App, load_plan, unload_plan_parser
 from swcore.motion import MotionPipeline
-from swcore.trace import TraceReader, STILL
+
+STILL = (0, 0, 1000)     # no trace: the device lies still (swcore.trace loads only for a trace)
 
 BOUNCES_MS = (0, 2, 5)   # each scripted press and release bounces like a real switch
 
@@ -113,7 +114,10 @@ def run(cfg, sinks=()):
     gc.collect()
     board = SimBoard(recorder)
     app = App(board, name, steps, [recorder.event] + list(sinks), MotionPipeline(rate))
-    trace = TraceReader(cfg["trace"], rate) if cfg.get("trace") else None
+    trace = None
+    if cfg.get("trace"):
+        from swcore.trace import TraceReader
+        trace = TraceReader(cfg["trace"], rate)
     limit_ms = int(cfg.get("limit_s", 4 * 3600) * 1000)
     k = 0
     now = 0

@@ -8,7 +8,7 @@ Prints, for the firmware pipeline (swcore.motion) at the sensor rate:
 - rep precision / recall and start / end error on composed sprint sessions;
 - cost on the MicroPython unix port: microseconds and bytes allocated per sample.
 
-Usage: python bench/motion.py [--rate HZ] [--sessions N] [--json FILE]
+Usage: python bench/bench_motion.py [--rate HZ] [--sessions N] [--json FILE]
 """
 import argparse
 import json
