@@ -5,7 +5,7 @@ returns. On a board, asyncio tasks call it (see ``swrt.runner``); the simulator 
 it from a virtual-time loop. Both run this very code.
 """
 from swcore.engine import Engine
-from swcore.cues import CuePlayer, CUE_ERROR
+from swcore.cues import CuePlayer, CUE_ERROR, CUE_WARNING, CUE_SLOPE_TURN, CUE_SLOPE_OK, CUE_SLOPE_LOW
 from swcore.gestures import Gestures, NAMES as GESTURE_NAMES, NONE as NO_GESTURE
 from swcore.motion import MOVE_START, MOVE_STOP, CADENCE_LOW
 
@@ -19,9 +19,14 @@ def unload_plan_parser():
     They are needed only at start-up and take about a fifth of a 64 KiB heap;
     on MicroPython, removing them from sys.modules lets the GC take them back.
     """
+    _unload(_PARSER_MODULES)
+
+
+def _unload(names):
+    """Forget modules (and their package's reference) so the GC can take them back."""
     import sys
     if sys.implementation.name == "micropython":
-        for name in _PARSER_MODULES:
+        for name in names:
             if name in sys.modules:
                 del sys.modules[name]
             pkg, attr = name.split(".")
@@ -67,6 +72,7 @@ class App:
         self.engine = Engine(steps, self.emit)
         self.engine.motion_sensing = motion is not None
         self.motion = motion
+        self.slope = None    # a SlopeMeter while a step measures the slope
 
     def emit(self, t, event, fields):
         if event == "cue":
@@ -75,6 +81,9 @@ class App:
             display = getattr(self.board, "display", None)
             if display is not None:
                 display.show(t, fields["step"], fields.get("rep", 0), fields.get("of", 0))
+            if self.motion is not None and self.engine.step.get("measure") == "slope":
+                from swcore.slope import SlopeMeter     # only for Sprint Setup: unloaded after
+                self.slope = SlopeMeter(self.motion.rate)
         elif event == "sprint_go" and self.motion is not None:
             self.motion.arm(self.engine.step.get("cadence_floor_spm", 0))
         elif event == "rep" and self.motion is not None and fields["motion"] and "steps" not in fields:
@@ -83,6 +92,9 @@ class App:
                 fields[k] = metrics[k]
         elif event == "step_end" and self.motion is not None and fields["kind"] == "sprint":
             self.motion.disarm()
+        elif event == "step_end" and self.slope is not None:
+            self.slope = None
+            _unload(("swcore.slope",))
         for sink in self.sinks:
             sink(t, event, fields)
 
@@ -103,6 +115,24 @@ class App:
             code = self.motion.feed(ax, ay, az)
             if code:
                 self._on_motion(t, code)
+            if self.slope is not None:
+                code = self.slope.feed(ax, ay, az)
+                if code:
+                    self._on_slope(t, code)
+
+    def _on_slope(self, t, code):
+        from swcore import slope
+        m = self.slope
+        if code == slope.FIRST:
+            self.emit(t, "cue", {"pattern": CUE_SLOPE_TURN})
+            return
+        g = m.gradient_x10
+        verdict = slope.verdict(g)
+        self.emit(t, "slope", {"gradient_pct": g / 10, "verdict": verdict,
+                               "first": list(m.first), "second": list(m.second)})
+        pattern = CUE_SLOPE_OK if verdict == slope.VERDICT_OK else (
+            CUE_WARNING if verdict == slope.VERDICT_STEEP else CUE_SLOPE_LOW)
+        self.emit(t, "cue", {"pattern": pattern})
 
     def _on_motion(self, t, code):
         """The pipeline reported ``code`` (swcore.motion) at sample time ``t``.
