@@ -7,7 +7,6 @@ it from a virtual-time loop. Both run this very code.
 from swcore.engine import Engine
 from swcore.cues import CuePlayer, CUE_ERROR, CUE_WARNING, CUE_SLOPE_TURN, CUE_SLOPE_OK, CUE_SLOPE_LOW
 from swcore.gestures import Gestures, NAMES as GESTURE_NAMES, NONE as NO_GESTURE
-from swcore.motion import MOVE_START, MOVE_STOP, CADENCE_LOW
 
 PLAN_FILE = "plan.json"
 _PARSER_MODULES = ("swcore.plan", "swcore.default_plan")
@@ -140,13 +139,14 @@ class App:
         Detection needs a few strides, so the pipeline says how long ago the event
         really happened; the engine gets that moment, not the moment it was seen.
         """
+        from swcore import motion    # loaded by whoever made the pipeline; not before the plan
         m = self.motion
-        at = t - m.ms_ago(m.lag)
-        if code == MOVE_START:
+        at = t - m.lag * 1000 // m.rate
+        if code == motion.MOVE_START:
             self.engine.motion_start(at)
-        elif code == MOVE_STOP:
+        elif code == motion.MOVE_STOP:
             self.engine.motion_stop(at, m.rep_metrics())
-        elif code == CADENCE_LOW:
+        elif code == motion.CADENCE_LOW:
             self.engine.cadence_low(at, m.cadence_spm)
 
     def button(self, pressed, t):

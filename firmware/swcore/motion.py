@@ -38,12 +38,13 @@ RUN = const(2)
 STATE_NAMES = ("still", "walk", "run")
 
 _MAX_MG = const(16000)           # clamp: keeps every product a small int on 32-bit ports
-_THRESHOLD_MIN_MG = const(70)     # smallest swing that can be a step
+_THRESHOLD_MIN_MG = const(80)     # smallest swing that can be a step
 _THRESHOLD_PCT = const(20)        # threshold: this share of the recent swing height
 _MIN_INTERVAL_MS = const(240)     # 250 steps/min is faster than any sprinter
 _MAX_INTERVAL_MS = const(1300)    # slower than this is not walking
 _REFRACTORY_PCT = const(45)      # no second step within this share of the last interval
 _REGULAR_PCT = const(45)            # consecutive intervals differ by at most this much
+_STRIDE_MS = const(800)          # a steady rhythm this slow is one foot's strides
 _CONFIRM_STEPS = const(5)         # steps in a row before any counts
 _RUN_SPM = const(140)             # running cadence, steps per minute
 _RUN_IMPACT_MG = const(1900)      # running lands harder than walking, wherever it is worn
@@ -70,6 +71,7 @@ class MotionPipeline:
         self.min_iv = rate * _MIN_INTERVAL_MS // 1000
         self.max_iv = rate * _MAX_INTERVAL_MS // 1000
         self.gap = rate * _STOP_GAP_MS // 1000
+        self.stride_iv = rate * _STRIDE_MS // 1000 if _STRIDE_MS else 1 << 20
         self.cadence_floor = 0
         self.reset()
 
@@ -131,9 +133,6 @@ class MotionPipeline:
 
     def disarm(self):
         self.armed = False
-
-    def ms_ago(self, samples):
-        return samples * 1000 // self.rate
 
     def rep_metrics(self):
         """The current (or last) bout's figures; allocates, so call it only at a rep's end."""
@@ -223,7 +222,7 @@ class MotionPipeline:
             self.swing_mag = mc
         # 4. nothing for a while: stopped
         last = self.last_step
-        if last >= 0 and n - last > self.gap and not self.in_swing:
+        if last >= 0 and n - self.delay - last > self.gap and not self.in_swing:
             if self.state != STILL:
                 if self.state == RUN:
                     event = self._end_bout(self.last_fast, event)
@@ -292,6 +291,8 @@ class MotionPipeline:
             self.seq_from = p
             self.fast = 0
             return NONE
+        if self.avg_iv >= self.stride_iv:
+            counted += counted  # this slow a rhythm is strides, the other foot too weak to see
         event = NONE
         if self.seq == _CONFIRM_STEPS:
             self.steps += _CONFIRM_STEPS

@@ -15,7 +15,6 @@ import json
 import sys
 
 from app import App, load_plan, unload_plan_parser
-from swcore.motion import MotionPipeline
 
 STILL = (0, 0, 1000)     # no trace: the device lies still (swcore.trace loads only for a trace)
 
@@ -113,6 +112,7 @@ def run(cfg, sinks=()):
     unload_plan_parser()
     gc.collect()
     board = SimBoard(recorder)
+    from swcore.motion import MotionPipeline   # after the plan parser is gone: a smaller peak
     app = App(board, name, steps, [recorder.event] + list(sinks), MotionPipeline(rate))
     trace = None
     if cfg.get("trace"):

@@ -51,16 +51,19 @@ class Signal:
         return t0
 
     def jolts(self, seconds, every_ms, mg):
-        """Irregular knocks (housework, a car on a rough road): no rhythm."""
+        """Knocks at random gaps (housework, a car on a rough road); returns how many."""
         n = int(seconds * self.rate)
         next_at = every_ms
+        count = 0
         for i in range(n):
             t = i * 1000 // self.rate
             if t >= next_at:
                 self._put(mg)
+                count += 1
                 next_at = t + every_ms // 3 + (self._noise() + 20) * every_ms // 20
             else:
                 self._put(0)
+        return count
 
     def samples(self):
         return len(self.data) // 3
