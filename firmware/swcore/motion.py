@@ -47,6 +47,7 @@ _REGULAR_PCT = const(45)            # consecutive intervals differ by at most th
 _STRIDE_MS = const(800)          # a steady rhythm this slow is one foot's strides
 _CONFIRM_STEPS = const(5)         # steps in a row before any counts
 _RUN_SPM = const(140)             # running cadence, steps per minute
+_QUICK_SPM = const(125)          # a run starts with the first of an unbroken line of steps this quick
 _RUN_IMPACT_MG = const(1900)      # running lands harder than walking, wherever it is worn
 _RUN_STEPS = const(4)             # running intervals in a row that start a bout
 _SLOW_STEPS = const(3)            # slow intervals in a row that end a bout
@@ -71,6 +72,7 @@ class MotionPipeline:
         self.min_iv = rate * _MIN_INTERVAL_MS // 1000
         self.max_iv = rate * _MAX_INTERVAL_MS // 1000
         self.gap = rate * _STOP_GAP_MS // 1000
+        self.quick_iv = rate * 60 // _QUICK_SPM
         self.stride_iv = rate * _STRIDE_MS // 1000 if _STRIDE_MS else 1 << 20
         self.cadence_floor = 0
         self.reset()
@@ -96,6 +98,8 @@ class MotionPipeline:
         self.steps = 0        # counted steps
         self.state = STILL
         self.state_since = 0  # sample the state really began
+        self.quick = 0        # quick intervals in a row, regular or not
+        self.quick_from = 0   # first step of those
         self.fast = 0         # running intervals in a row
         self.fast_from = 0    # first step of that streak
         self.fast_peak = 0    # highest magnitude within the streak
@@ -255,6 +259,12 @@ class MotionPipeline:
         self.height = (self.height * 3 + h) >> 2
         self.last_step = p
         self.last_iv = iv
+        if 0 < iv <= self.quick_iv:       # quick steps, regular or not: where a run may begin
+            if self.quick == 0:
+                self.quick_from = last
+            self.quick += 1
+        else:
+            self.quick = 0
         if iv <= 0 or iv > self.max_iv * 2:
             self.seq = 1
             self.seq_from = p
@@ -323,12 +333,16 @@ class MotionPipeline:
                 event = self._check_floor()
             elif self.fast >= _RUN_STEPS and self.seq >= _RUN_STEPS and self.fast_mag >= _RUN_IMPACT_MG:
                 start = self.fast_from
+                steps = self.fast + 1
+                if self.quick > self.fast:    # the rhythm settled a step or two into the run
+                    start = self.quick_from
+                    steps = self.quick + 1
                 if self.armed and start < self.arm_at:
                     start = self.arm_at
                 self.state = RUN
-                self.state_since = self.fast_from
+                self.state_since = start
                 self._start_bout(start)
-                self.bout_steps = self.fast + 1
+                self.bout_steps = steps
                 self.bout_peak_mg = self.fast_peak
                 self.bout_peak_spm = self.cadence_spm
                 self.last_fast = p
