@@ -3,7 +3,8 @@
 A trace is CSV ``t_ms,ax,ay,az`` (milli-g, uneven timing allowed). ``TraceReader``
 streams it at a fixed sensor rate with linear interpolation, in integer maths, so
 the simulated board, ``sprintwatch analyze`` and the benchmark all feed the motion
-pipeline exactly the same samples.
+pipeline exactly the same samples. A denser recording is averaged down (like a
+sensor's own filter at a lower data rate), a sparser one interpolated.
 """
 
 HEADER = "t_ms,ax,ay,az"
@@ -58,20 +59,34 @@ class TraceReader:
             return rec
 
     def sample(self):
-        """The next sample at the sensor rate, as (ax, ay, az) milli-g."""
+        """The next sample at the sensor rate, as (ax, ay, az) milli-g.
+
+        Where the recording is denser than the sensor rate, the recording's samples
+        since the previous output are averaged, as a sensor's own low-pass filter
+        would; where it is sparser, it is interpolated linearly.
+        """
         num = self.k * 1000       # the sample's time is num / rate ms
         rate = self.rate
         self.k += 1
-        while self.next is not None and self.next[0] * rate < num:
+        n = sx = sy = sz = 0
+        while self.next is not None and self.next[0] * rate <= num:
             self.prev = self.next
+            sx += self.prev[1]
+            sy += self.prev[2]
+            sz += self.prev[3]
+            n += 1
             self.next = self._read()
+        if n > 1:
+            return (sx // n, sy // n, sz // n)
         if self.next is None:
             self.ended = True
             return self.prev[1:] if self.prev else STILL
         b = self.next
-        if self.prev is None or b[0] * rate == num:
+        if self.prev is None:
             return b[1:]
         a = self.prev
+        if a[0] * rate == num:
+            return a[1:]
         span = (b[0] - a[0]) * rate
         x = num - a[0] * rate
         return (a[1] + (b[1] - a[1]) * x // span, a[2] + (b[2] - a[2]) * x // span,
