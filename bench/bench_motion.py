@@ -130,7 +130,7 @@ print(us, alloc, n, p.steps)
 """
 
 
-def unix_port_cost(rate, seconds=300, runs=3):
+def unix_port_cost(rate, seconds=300, runs=5):
     """(µs per sample, bytes allocated per sample) over a stretch of the hip run; best of ``runs``."""
     n = seconds * rate
     script = MP_SCRIPT % (rate, str(TRACES / (compose.RUN_SOURCE + ".csv")), n)
