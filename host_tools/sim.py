@@ -123,7 +123,10 @@ def summary(events):
             detail = e.get("error") or e.get("why") or ""
             lines.append("%8s  %-6s %s" % (t, ev, detail))
         elif ev == "session_end":
-            lines.append("%8s  done   %d reps, paused %s" % (t, e["reps"], mmss(e["paused_ms"])))
+            moving = " (%d with a run)" % e["reps_moving"] if "reps_moving" in e else ""
+            lines.append("%8s  done   %d reps%s, paused %s" % (t, e["reps"], moving, mmss(e["paused_ms"])))
+        elif ev == "slope":
+            lines.append("%8s  slope  %.1f %% (%s)" % (t, e["gradient_pct"], e["verdict"]))
         elif ev == "cue":
             cues += 1
     lines.append("%d cues played" % cues)
