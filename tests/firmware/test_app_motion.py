@@ -104,3 +104,29 @@ def test_button_only_mode_still_runs_sprints():
     app, log = _run(sig, [3000, 12000], motion=False)
     t, _, rep = log.of("rep")[0]
     assert rep["reason"] == "tap" and t == 12000
+
+
+def test_samples_through_the_app_allocate_nothing():
+    try:
+        import micropython
+        lock = micropython.heap_lock
+    except (ImportError, AttributeError):
+        return   # CPython: checked on the MicroPython unix port
+    sig = Signal(RATE)
+    sig.still(3)
+    sig.steps(20, 110, 500)                       # walking: steps, no run events
+    name, steps = plan.parse(PLAN)
+    app = App(Board(), name, steps, [Collector()], MotionPipeline(RATE))
+    app.start(0)
+    data = sig.data
+    n = sig.samples()
+    sample = app.sample
+    lock()
+    try:
+        i = 0
+        while i < n:
+            sample(data[3 * i], data[3 * i + 1], data[3 * i + 2], i * 20)
+            i += 1
+    finally:
+        micropython.heap_unlock()
+    assert app.motion.steps >= 30
