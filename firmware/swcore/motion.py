@@ -38,14 +38,14 @@ RUN = const(2)
 STATE_NAMES = ("still", "walk", "run")
 
 _MAX_MG = const(16000)           # clamp: keeps every product a small int on 32-bit ports
-_THRESHOLD_MIN_MG = const(80)     # smallest swing that can be a step
+_THRESHOLD_MIN_MG = const(100)    # smallest swing that can be a step
 _THRESHOLD_PCT = const(20)        # threshold: this share of the recent swing height
 _MIN_INTERVAL_MS = const(240)     # 250 steps/min is faster than any sprinter
 _MAX_INTERVAL_MS = const(1300)    # slower than this is not walking
 _REFRACTORY_PCT = const(45)      # no second step within this share of the last interval
 _REGULAR_PCT = const(45)            # consecutive intervals differ by at most this much
 _STRIDE_MS = const(800)          # a steady rhythm this slow is one foot's strides
-_CONFIRM_STEPS = const(5)         # steps in a row before any counts
+_CONFIRM_STEPS = const(4)         # steps in a row before any counts
 _RUN_SPM = const(140)             # running cadence, steps per minute
 _QUICK_SPM = const(125)          # a run starts with the first of an unbroken line of steps this quick
 _RUN_IMPACT_MG = const(1900)      # running lands harder than walking, wherever it is worn
@@ -92,7 +92,7 @@ class MotionPipeline:
         self.height = 0       # recent swing height (filtered mg), for the adaptive threshold
         self.last_step = -1   # sample of the last candidate step
         self.last_iv = 0
-        self.avg_iv = 0       # typical interval of the current sequence (samples)
+        self.avg16 = 0        # typical interval of the current sequence, 1/16 samples
         self.seq = 0          # candidate steps in the current regular sequence
         self.seq_from = 0     # its first step
         self.steps = 0        # counted steps
@@ -249,7 +249,7 @@ class MotionPipeline:
         last = self.last_step
         if last >= 0:
             iv = p - last
-            refractory = self.avg_iv * _REFRACTORY_PCT // 100 if self.seq > 1 else 0
+            refractory = (self.avg16 >> 4) * _REFRACTORY_PCT // 100 if self.seq > 1 else 0
             if refractory < self.min_iv:
                 refractory = self.min_iv
             if iv < refractory:
@@ -270,7 +270,7 @@ class MotionPipeline:
             self.seq_from = p
             self.fast = 0
             return NONE
-        avg = self.avg_iv
+        avg = (self.avg16 + 8) >> 4
         counted = 1
         if self.seq > 1:
             tol = avg * _REGULAR_PCT // 100
@@ -279,14 +279,14 @@ class MotionPipeline:
                 diff = -diff
             if diff <= tol:
                 self.seq += 1
-                self.avg_iv = (avg * 3 + iv) >> 2
+                self.avg16 += (iv * 16 - self.avg16) >> 2
             elif self.seq >= _CONFIRM_STEPS and iv - avg * 2 <= tol and avg * 2 - iv <= tol:
                 counted = 2     # one step too weak to see: count it, keep the rhythm
                 self.seq += 1
             elif iv <= self.max_iv:
                 self.seq = 2    # this interval may start a new regular run
                 self.seq_from = last
-                self.avg_iv = iv
+                self.avg16 = iv * 16
             else:
                 self.seq = 1
                 self.seq_from = p
@@ -295,13 +295,13 @@ class MotionPipeline:
         elif iv <= self.max_iv:
             self.seq = 2
             self.seq_from = last
-            self.avg_iv = iv
+            self.avg16 = iv * 16
         else:
             self.seq = 1
             self.seq_from = p
             self.fast = 0
             return NONE
-        if self.avg_iv >= self.stride_iv:
+        if self.avg16 >= self.stride_iv * 16:
             counted += counted  # this slow a rhythm is strides, the other foot too weak to see
         event = NONE
         if self.seq == _CONFIRM_STEPS:
@@ -311,7 +311,7 @@ class MotionPipeline:
                 self.state_since = self.seq_from
         elif self.seq > _CONFIRM_STEPS:
             self.steps += counted
-        self.cadence_spm = 60 * self.rate // self.avg_iv
+        self.cadence_spm = 960 * self.rate // self.avg16
         # 5. bouts (by the mean interval: left and right steps often differ)
         if self.cadence_spm >= _RUN_SPM:
             if self.fast == 0:
@@ -384,6 +384,7 @@ class MotionPipeline:
     def _end_bout(self, end, event):
         self.bout_end = end
         self.bouts += 1
+        self.quick = 0          # the next run cannot begin before this one ended
         if event != NONE:   # two events in one sample: report the stop next sample
             self.pending = MOVE_STOP
             self.pending_lag = self.n + 1 - end
