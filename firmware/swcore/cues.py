@@ -23,6 +23,9 @@ CUE_RESUME = "resume"
 CUE_CADENCE_LOW = "cadence_low"
 CUE_WARNING = "warning"
 CUE_BUTTON_ONLY = "button_only"
+CUE_SLOPE_TURN = "slope_turn"    # first slope reading taken: turn the device round
+CUE_SLOPE_OK = "slope_ok"        # gradient within the seed's band
+CUE_SLOPE_LOW = "slope_low"      # gentler than the band
 
 _HI = const(2800)
 _MID = const(2000)
@@ -42,6 +45,9 @@ PATTERNS = {
     CUE_CADENCE_LOW: ((250, 0, 1),),            # a nudge: vibration only
     CUE_WARNING: ((250, _LO, 1), (150, 0, 0), (250, _LO, 1)),
     CUE_BUTTON_ONLY: ((300, _LO, 1), (150, 0, 0), (150, _MID, 0)),
+    CUE_SLOPE_TURN: ((100, _MID, 1), (100, 0, 0), (100, _MID, 1), (100, 0, 0), (100, _MID, 1)),
+    CUE_SLOPE_OK: ((150, _MID, 1), (80, 0, 0), (300, _HI, 1)),
+    CUE_SLOPE_LOW: ((300, _MID, 1), (80, 0, 0), (300, _LO, 0)),
 }
 
 _QUEUE_MAX = const(6)
