@@ -8,6 +8,8 @@ COMMAND_MODULES = [
     "host_tools.sim",
     "host_tools.plan_cmd",
     "host_tools.log_cmd",
+    "host_tools.analyze",
+    "host_tools.compose",
     "host_tools.sync_cmd",
 ]
 
