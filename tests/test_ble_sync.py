@@ -335,3 +335,17 @@ def test_real_sessions_from_the_firmware_store(tmp_path):
         assert abs(meta["wall_s"] - CLOCK) < 60
         await dev.stop()
     run(go())
+
+
+def test_a_sniffer_sees_no_session_bytes(tmp_path):
+    async def go():
+        rig = await Rig(tmp_path, n=4).start()
+        rig.dev.ble.faults.sniffed = []
+        await rig.sync()
+        rig.stored_equals_device()
+        air = b"".join(rig.dev.ble.faults.sniffed)
+        assert len(air) > sum(len(d) for d in rig.store.data.values())
+        for data in rig.store.data.values():
+            for i in range(0, len(data) - 16, 16):
+                assert data[i:i + 16] not in air, "plain session bytes went over the air"
+    run(go())
