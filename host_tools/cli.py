@@ -7,6 +7,7 @@ import sys
 COMMAND_MODULES = [
     "host_tools.sim",
     "host_tools.plan_cmd",
+    "host_tools.flash",
 ]
 
 

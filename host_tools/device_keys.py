@@ -1,0 +1,88 @@
+"""Per-device BLE sync secrets: made by ``sprintwatch flash``, kept on both sides.
+
+The device holds ``sync.key`` (64 hex characters and a newline) in its root folder;
+the laptop keeps a copy in ``<data dir>/keys/<device id>.json``. The sync client
+reads the host copy with :func:`load_host_key`. The data folder is
+``$SPRINTWATCH_DATA`` or ``~/.local/share/sprintwatch``.
+"""
+import hashlib
+import json
+import os
+import secrets
+from pathlib import Path
+
+DEVICE_KEY_FILE = "sync.key"
+SECRET_BYTES = 32
+
+
+def new_device_secret():
+    """A fresh random secret for one device (32 bytes from the OS's CSPRNG)."""
+    return secrets.token_bytes(SECRET_BYTES)
+
+
+def key_id(secret):
+    """A short public name for a secret (safe to print; reveals nothing about it)."""
+    return hashlib.sha256(b"sprintwatch key id\0" + secret).hexdigest()[:16]
+
+
+def encode_device_key(secret):
+    return secret.hex().encode() + b"\n"
+
+
+def decode_device_key(data):
+    """The secret from a device's key file; ValueError when it is not one."""
+    text = data.decode("ascii", "replace").strip()
+    secret = bytes.fromhex(text)
+    if len(secret) != SECRET_BYTES:
+        raise ValueError("%s holds %d bytes, expected %d" % (DEVICE_KEY_FILE, len(secret), SECRET_BYTES))
+    return secret
+
+
+def data_dir():
+    env = os.environ.get("SPRINTWATCH_DATA")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "sprintwatch"
+
+
+def keys_dir():
+    return data_dir() / "keys"
+
+
+def host_key_path(device_id):
+    return keys_dir() / ("%s.json" % device_id)
+
+
+def save_host_key(device_id, secret, **about):
+    """Write the host copy (owner-only permissions, written beside and renamed)."""
+    path = host_key_path(device_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = {"device_id": device_id, "key_id": key_id(secret), "secret_hex": secret.hex()}
+    doc.update(about)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(doc, f, indent=1)
+    os.replace(tmp, path)
+    return path
+
+
+def load_host_key(device_id):
+    """The secret the laptop holds for ``device_id``, or None."""
+    try:
+        doc = json.loads(host_key_path(device_id).read_text())
+    except (OSError, ValueError):
+        return None
+    return bytes.fromhex(doc["secret_hex"])
+
+
+def all_host_keys():
+    """[(device_id, secret)] for every device this laptop has flashed."""
+    out = []
+    if keys_dir().is_dir():
+        for p in sorted(keys_dir().glob("*.json")):
+            secret = load_host_key(p.stem)
+            if secret:
+                out.append((p.stem, secret))
+    return out
