@@ -4,13 +4,25 @@ Everything here is non-blocking: ``service(now)`` does whatever is due at ``now`
 returns. On a board, asyncio tasks call it (see ``swrt.runner``); the simulator calls
 it from a virtual-time loop. Both run this very code.
 """
-from swcore import plan as planmod
-from swcore.default_plan import DEFAULT_PLAN
 from swcore.engine import Engine
 from swcore.cues import CuePlayer, CUE_ERROR
 from swcore.gestures import Gestures, NAMES as GESTURE_NAMES, NONE as NO_GESTURE
 
 PLAN_FILE = "plan.json"
+_PARSER_MODULES = ("swcore.plan", "swcore.default_plan")
+
+
+def unload_plan_parser():
+    """Drop the plan parser and the built-in plan's source once the steps exist.
+
+    They are needed only at start-up and take about a fifth of a 64 KiB heap;
+    on MicroPython, removing them from sys.modules lets the GC take them back.
+    """
+    import sys
+    if sys.implementation.name == "micropython":
+        for name in _PARSER_MODULES:
+            if name in sys.modules:
+                del sys.modules[name]
 
 
 def load_plan(read_text):
@@ -19,6 +31,8 @@ def load_plan(read_text):
     ``read_text()`` returns the plan file's text or None when there is none. A bad
     plan never stops the device: the built-in session runs and ``error`` says why.
     """
+    from swcore import plan as planmod          # imported here so it can be unloaded
+    from swcore.default_plan import DEFAULT_PLAN
     error = None
     try:
         text = read_text()

@@ -10,10 +10,11 @@ JSON-lines files. Configuration is a JSON file (written by ``sprintwatch sim``):
 Run: ``micropython -c "import swrt.sim as s; s.main('config.json')"`` with the
 firmware folder on MICROPYPATH.
 """
+import gc
 import json
 import sys
 
-from app import App, load_plan
+from app import App, load_plan, unload_plan_parser
 
 BOUNCES_MS = (0, 2, 5)   # each scripted press and release bounces like a real switch
 STILL = (0, 0, 1000)     # a device lying still: 1 g on one axis
@@ -104,16 +105,37 @@ class SimBoard:
         self.display = recorder
 
 
-def press_edges(presses):
-    """Scripted presses [(t_ms, hold_ms)] as bouncing (t_ms, pressed) edges."""
-    edges = []
-    for t, hold in presses:
-        for i, b in enumerate(BOUNCES_MS):
-            edges.append((t + b, i % 2 == 0))
-        for i, b in enumerate(BOUNCES_MS):
-            edges.append((t + hold + b, i % 2 == 1))
-    edges.sort(key=lambda e: e[0])
-    return edges
+class PressScript:
+    """Scripted presses [(t_ms, hold_ms)] replayed as bouncing (t_ms, pressed) edges.
+
+    Edges are made one press at a time rather than all up front: the simulator
+    should not need more heap than the firmware it runs.
+    """
+
+    def __init__(self, presses):
+        self.presses = sorted(presses)
+        self.i = 0
+        self.edges = []
+
+    def _refill(self):
+        if not self.edges and self.i < len(self.presses):
+            t, hold = self.presses[self.i]
+            self.i += 1
+            for i, b in enumerate(BOUNCES_MS):
+                self.edges.append((t + b, i % 2 == 0))
+            for i, b in enumerate(BOUNCES_MS):
+                self.edges.append((t + hold + b, i % 2 == 1))
+
+    def due(self, now, button):
+        """Hand every edge up to ``now`` to ``button(pressed, t)``."""
+        self._refill()
+        while self.edges and self.edges[0][0] <= now:
+            t, pressed = self.edges.pop(0)
+            button(pressed, t)
+            self._refill()
+
+    def finished(self):
+        return not self.edges and self.i >= len(self.presses)
 
 
 def _read_plan(path):
@@ -131,26 +153,25 @@ def run(cfg, sinks=()):
     out = cfg["out"]
     rate = cfg.get("rate_hz", 50)
     recorder = Recorder(out)
+    script = PressScript(cfg.get("presses", ()))
     name, steps, _text, error = load_plan(_read_plan(cfg.get("plan")))
+    unload_plan_parser()
+    gc.collect()
     board = SimBoard(recorder)
     app = App(board, name, steps, [recorder.event] + list(sinks))
     trace = TraceReader(cfg["trace"], rate) if cfg.get("trace") else None
-    edges = press_edges(cfg.get("presses", ()))
     limit_ms = int(cfg.get("limit_s", 4 * 3600) * 1000)
-    ei = 0
     k = 0
     now = 0
     app.start(0, error)
     while now <= limit_ms:
-        while ei < len(edges) and edges[ei][0] <= now:
-            app.button(edges[ei][1], edges[ei][0])
-            ei += 1
+        script.due(now, app.button)
         sample = trace.sample() if trace is not None else STILL
         app.sample(sample[0], sample[1], sample[2], now)
         app.service(now)
         if app.engine.done and not app.player.busy():
             break
-        if ei >= len(edges) and app.idle() and (trace is None or trace.ended):
+        if script.finished() and app.idle() and (trace is None or trace.ended):
             step = app.engine.step
             recorder.event(now, "sim_stopped", {
                 "why": "waiting for a press that the script does not make",
