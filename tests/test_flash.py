@@ -17,15 +17,11 @@ from host_tools import device_keys, firmware, flash
 from host_tools.device_link import DeviceError, LinkLost
 from host_tools.pty_board import PtyBoard
 
-BOARD = {"name": "test-board", "runtime": "micropython", "ble": True}
-
-
 @pytest.fixture
 def board_file(tmp_path, monkeypatch):
+    """The simulated board's definition; host keys go to a temporary data folder."""
     monkeypatch.setenv("SPRINTWATCH_DATA", str(tmp_path / "host-data"))
-    path = tmp_path / "test-board.json"
-    path.write_text(json.dumps(BOARD))
-    return str(path)
+    return "sim"
 
 
 @pytest.fixture
@@ -57,16 +53,16 @@ def test_first_flash_installs_compiled_firmware_key_and_config(board, board_file
     expected = flash.build()
     for path, data in expected.items():
         assert files[path] == hashlib.sha256(data).hexdigest(), path
-    assert not any(p.endswith(".py") for p in files), "sources must not be copied"
-    assert json.loads((root / "board.json").read_text())["name"] == "test-board"
+    assert [p for p in files if p.endswith(".py")] == ["main.py"], "only main.py goes as source"
+    assert (root / "board.json").read_bytes() == (firmware.BOARDS_DIR / "sim.json").read_bytes()
     device_secret = device_keys.decode_device_key((root / "sync.key").read_bytes())
     assert device_keys.load_host_key(result["device_id"]) == device_secret
     assert oct(Path(result["key_path"]).stat().st_mode & 0o777) == "0o600"
     assert board.resets == 1, "flash ends with a soft reset"
     # The board boots the compiled firmware: the app and the plan parser import from .mpy.
-    proc = run_on_board(root, "import app, sys; print(app.PLAN_FILE, sys.modules['swcore.plan'].__file__)")
+    proc = run_on_board(root, "import app; from swcore import engine; print(app.PLAN_FILE, engine.__file__)")
     assert proc.returncode == 0, proc.stderr
-    assert "plan.json swcore/plan.mpy" in proc.stdout
+    assert "plan.json swcore/engine.mpy" in proc.stdout
 
 
 def test_second_flash_copies_nothing_and_keeps_the_key(board, board_file):
@@ -175,9 +171,13 @@ def test_a_port_without_micropython_is_refused(board_file):
         os.close(master)
 
 
-def test_unknown_board_lists_the_known_ones():
-    with pytest.raises(DeviceError, match="unknown board 'no-such-board'"):
+def test_unknown_or_bad_board_is_refused(tmp_path):
+    with pytest.raises(DeviceError, match="unknown board 'no-such-board' .known: .*sim"):
         flash.load_board("no-such-board")
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"id": "x", "name": "x", "runtime": "micropython", "port": "z80"}))
+    with pytest.raises(DeviceError, match="port"):
+        flash.load_board(str(bad))
 
 
 def test_mpremote_cli_drives_the_pty_board(board):
