@@ -1,9 +1,10 @@
 """Per-device BLE sync secrets: made by ``sprintwatch flash``, kept on both sides.
 
-The device holds ``sync.key`` (64 hex characters and a newline) in its root folder;
-the laptop keeps a copy in ``<data dir>/keys/<device id>.json``. The sync client
-reads the host copy with :func:`load_host_key`. The data folder is
-``$SPRINTWATCH_DATA`` or ``~/.local/share/sprintwatch``.
+The device holds ``sync.key`` in its root folder: JSON ``{"id": DEVICE_ID, "key": HEX}``
+(the format of ``swcore.syncproto.format_key_file`` on the BLE branch). The laptop
+keeps a copy in ``<data dir>/keys/<device id>.json`` until the session database
+takes keys over; the sync client reads it with :func:`load_host_key`. The data
+folder is ``$SPRINTWATCH_DATA`` or ``~/.local/share/sprintwatch``.
 """
 import hashlib
 import json
@@ -20,22 +21,29 @@ def new_device_secret():
     return secrets.token_bytes(SECRET_BYTES)
 
 
+def new_device_id():
+    return "sw-" + secrets.token_hex(4)
+
+
 def key_id(secret):
     """A short public name for a secret (safe to print; reveals nothing about it)."""
     return hashlib.sha256(b"sprintwatch key id\0" + secret).hexdigest()[:16]
 
 
-def encode_device_key(secret):
-    return secret.hex().encode() + b"\n"
+def encode_device_key(device_id, secret):
+    return json.dumps({"id": device_id, "key": secret.hex()}).encode()
 
 
 def decode_device_key(data):
-    """The secret from a device's key file; ValueError when it is not one."""
-    text = data.decode("ascii", "replace").strip()
-    secret = bytes.fromhex(text)
-    if len(secret) != SECRET_BYTES:
-        raise ValueError("%s holds %d bytes, expected %d" % (DEVICE_KEY_FILE, len(secret), SECRET_BYTES))
-    return secret
+    """``(device_id, secret)`` from a device's key file; ValueError when it is not one."""
+    try:
+        doc = json.loads(data)
+        device_id, secret = doc["id"], bytes.fromhex(doc["key"])
+    except (ValueError, KeyError, TypeError):
+        raise ValueError("%s is not a key file" % DEVICE_KEY_FILE)
+    if not isinstance(device_id, str) or not device_id or len(secret) != SECRET_BYTES:
+        raise ValueError("%s: bad id or key length" % DEVICE_KEY_FILE)
+    return device_id, secret
 
 
 def data_dir():

@@ -111,12 +111,6 @@ class Link:
             " getattr(s.implementation, '_mpy', 0), getattr(s.implementation, '_machine', s.platform)))"
             "(__import__('sys'))")
 
-    def unique_id(self):
-        """machine.unique_id() as hex, or None where the port has none (unix)."""
-        return self.eval("(lambda m: __import__('binascii').hexlify(m.unique_id()).decode()"
-                         " if hasattr(m, 'unique_id') else None)(__import__('machine'))") \
-            if self._try("import machine") else None
-
     def _try(self, code):
         try:
             self.run(code)

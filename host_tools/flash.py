@@ -133,16 +133,18 @@ def finish_pending(link):
 
 
 def device_secret(link, new_key):
-    """(secret, is_new): the device's sync key, kept across flashes unless ``new_key``."""
-    if not new_key:
-        raw = link.read(device_keys.DEVICE_KEY_FILE)
-        if raw is not None:
-            try:
-                return device_keys.decode_device_key(raw), False
-            except ValueError:
-                print("warning: the device's %s is damaged: writing a new one"
-                      % device_keys.DEVICE_KEY_FILE, file=sys.stderr)
-    return device_keys.new_device_secret(), True
+    """(device id, secret, is_new): the device's sync key, kept across flashes unless ``new_key``."""
+    device_id = None
+    raw = link.read(device_keys.DEVICE_KEY_FILE)
+    if raw is not None:
+        try:
+            device_id, secret = device_keys.decode_device_key(raw)
+            if not new_key:
+                return device_id, secret, False
+        except ValueError:
+            print("warning: the device's %s is damaged: writing a new one"
+                  % device_keys.DEVICE_KEY_FILE, file=sys.stderr)
+    return device_id or device_keys.new_device_id(), device_keys.new_device_secret(), True
 
 
 def flash(board_name, port=None, plan=None, source=False, new_key=False, out=sys.stdout,
@@ -162,13 +164,12 @@ def flash(board_name, port=None, plan=None, source=False, new_key=False, out=sys
         resumed = finish_pending(link)
         if resumed:
             print("completed %d renames left by an interrupted flash" % resumed, file=out)
-        secret, key_is_new = device_secret(link, new_key)
-        device_id = link.unique_id() or device_keys.key_id(secret)
+        device_id, secret, key_is_new = device_secret(link, new_key)
         # The host copy first: a device must never hold a key the laptop lost.
         key_path = device_keys.save_host_key(device_id, secret, board=board["id"], port=port)
 
         files[BOARD_FILE] = board_bytes
-        files[device_keys.DEVICE_KEY_FILE] = device_keys.encode_device_key(secret)
+        files[device_keys.DEVICE_KEY_FILE] = device_keys.encode_device_key(device_id, secret)
         if plan_bytes is not None:
             files[PLAN_FILE] = plan_bytes
         old_manifest = _read_manifest(link)

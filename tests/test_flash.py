@@ -55,8 +55,9 @@ def test_first_flash_installs_compiled_firmware_key_and_config(board, board_file
         assert files[path] == hashlib.sha256(data).hexdigest(), path
     assert [p for p in files if p.endswith(".py")] == ["main.py"], "only main.py goes as source"
     assert (root / "board.json").read_bytes() == (firmware.BOARDS_DIR / "sim.json").read_bytes()
-    device_secret = device_keys.decode_device_key((root / "sync.key").read_bytes())
-    assert device_keys.load_host_key(result["device_id"]) == device_secret
+    device_id, device_secret = device_keys.decode_device_key((root / "sync.key").read_bytes())
+    assert device_id == result["device_id"]
+    assert device_keys.load_host_key(device_id) == device_secret
     assert oct(Path(result["key_path"]).stat().st_mode & 0o777) == "0o600"
     assert board.resets == 1, "flash ends with a soft reset"
     # The board boots the compiled firmware: the app and the plan parser import from .mpy.
@@ -88,11 +89,13 @@ def test_only_changed_files_are_copied_and_shadowing_sources_removed(board, boar
 
 def test_new_key_replaces_device_and_host_copies(board, board_file):
     first = flash.flash(board_file, board.port)
+    old_secret = device_keys.load_host_key(first["device_id"])
     second = flash.flash(board_file, board.port, new_key=True)
-    secret = device_keys.decode_device_key(Path(board.root, "sync.key").read_bytes())
-    assert second["written"] == ["sync.key"]
-    assert device_keys.load_host_key(second["device_id"]) == secret
-    assert device_keys.load_host_key(first["device_id"]) != secret or first["device_id"] == second["device_id"]
+    device_id, secret = device_keys.decode_device_key(Path(board.root, "sync.key").read_bytes())
+    assert second["written"] == ["sync.key"] and second["key_new"]
+    assert device_id == first["device_id"] == second["device_id"], "the device keeps its id"
+    assert secret != old_secret
+    assert device_keys.load_host_key(device_id) == secret
 
 
 def test_plan_is_checked_before_anything_is_written(board, board_file, tmp_path):
