@@ -8,6 +8,7 @@ COMMAND_MODULES = [
     "host_tools.sim",
     "host_tools.plan_cmd",
     "host_tools.flash",
+    "host_tools.export",
 ]
 
 
