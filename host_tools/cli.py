@@ -9,6 +9,8 @@ COMMAND_MODULES = [
     "host_tools.plan_cmd",
     "host_tools.flash",
     "host_tools.export",
+    "host_tools.plot",
+    "host_tools.next_cmd",
 ]
 
 
