@@ -5,10 +5,11 @@ returns. On a board, asyncio tasks call it (see ``swrt.runner``); the simulator 
 it from a virtual-time loop. Both run this very code.
 """
 from swcore.engine import Engine
-from swcore.cues import CuePlayer, CUE_ERROR
+from swcore.cues import CuePlayer, CUE_ERROR, CUE_WARNING
 from swcore.gestures import Gestures, NAMES as GESTURE_NAMES, NONE as NO_GESTURE
 
 PLAN_FILE = "plan.json"
+FIRMWARE_VERSION = "0.1.0"
 _PARSER_MODULES = ("swcore.plan", "swcore.default_plan")
 
 
@@ -87,6 +88,11 @@ class App:
         self.emit(t, what, {"error": detail})
         self.emit(t, "cue", {"pattern": CUE_ERROR})
 
+    def warn(self, t, what, fields):
+        """Something the runner should know (storage full): log it, cue it once."""
+        self.emit(t, what, fields)
+        self.emit(t, "cue", {"pattern": CUE_WARNING})
+
     def sample(self, ax, ay, az, t):
         """One accelerometer sample (milli-g) taken at ``t``; the hot path."""
         if self.motion is not None and self.motion.feed(ax, ay, az):
@@ -111,3 +117,24 @@ class App:
         e = self.engine
         return (e.done or e.paused or (e.deadline < 0 and e.ready_at < 0 and not e.marks)) \
             and not self.player.busy()
+
+
+def start_log(store, app, plan_text, faults=None):
+    """Begin the session file in ``store`` (swcore.logstore) and add its writer to the
+    app's sinks. A broken file system never stops the session: the problem goes to
+    ``faults`` as ``("storage_fault", detail)`` (the runner cues and logs those at
+    start), or straight to ``app.fault`` without a list. Returns the writer or None."""
+    try:
+        from swcore.logformat import crc32   # = swcore.plan.plan_hash, parser unloaded
+        plan_hash = crc32(plan_text.encode()) if plan_text else 0
+        writer = store.begin(app.plan_name, plan_hash, FIRMWARE_VERSION, plan_text is None)
+    except Exception as e:
+        detail = "cannot start the session log: %s" % e
+        if faults is None:
+            app.fault(0, "storage_fault", detail)
+        else:
+            faults.append(("storage_fault", detail))
+        return None
+    writer.on_warning = app.warn
+    app.sinks.append(writer)
+    return writer

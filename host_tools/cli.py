@@ -11,6 +11,7 @@ COMMAND_MODULES = [
     "host_tools.export",
     "host_tools.plot",
     "host_tools.next_cmd",
+    "host_tools.log_cmd",
 ]
 
 

@@ -126,4 +126,6 @@ def run_command(args):
     if not args.quiet:
         print(summary(events))
         print("events: %s/events.jsonl, outputs: %s/actions.jsonl" % (args.out, args.out))
+        for log in sorted(Path(args.out).glob("session-*.swlog")):
+            print("session log: %s (read it with: sprintwatch log show %s)" % (log, log))
     return 0
