@@ -1,7 +1,7 @@
 """Find a session by what the user typed: a folder or file, decoded as (header, events).
 
-Accepted: a simulator output folder (``events.jsonl`` inside), an ``events.jsonl``
-file, a JSON export (``sprintwatch export --format json``), or a session log file
+Accepted: a simulator output folder (its ``session-*.swlog``, else its
+``events.jsonl``), an ``events.jsonl`` file, a JSON export (``sprintwatch export --format json``), or a session log file
 from a board (decoded by the firmware's own ``swcore.logformat``).
 """
 import datetime
@@ -19,9 +19,13 @@ def load_session(ref):
     """``(header, events)`` for ``ref``; events are ``(t_ms, event, fields)`` tuples."""
     path = Path(ref)
     if path.is_dir():
+        logs = sorted(path.glob("session-*.swlog"))
+        if logs:   # what the simulated board wrote to its flash, read like a real board's
+            return _from_log(logs[-1], logs[-1].read_bytes())
         if (path / "events.jsonl").exists():
             return _from_sim_folder(path)
-        raise SessionNotFound("%s has no events.jsonl (is it a `sprintwatch sim --out` folder?)" % ref)
+        raise SessionNotFound("%s has no session log or events.jsonl (is it a `sprintwatch sim "
+                              "--out` folder?)" % ref)
     if not path.exists():
         raise SessionNotFound("no session %r: give a session log, an events.jsonl, a sim output "
                               "folder or a JSON export" % ref)
@@ -88,11 +92,16 @@ def _from_log(path, data):
         raise SessionNotFound("%s: reading board session logs needs swcore.logformat "
                               "(not in this firmware yet)" % path)
     header, events, problems = logformat.read_session(data)
+    if header is None and not events:
+        raise SessionNotFound("%s is not a readable session log (%s)"
+                              % (path, "; ".join(map(str, problems)) or "empty"))
     header = dict(header or {})
     if problems:
         header["problems"] = [str(p) for p in problems]
     header.setdefault("source", str(path))
-    return header, events
+    if not header.get("clock_set") and events:
+        header["file_start"] = path.stat().st_mtime - events[-1][0] / 1000.0
+    return header, list(events)
 
 
 def start_time(session):

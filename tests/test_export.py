@@ -153,3 +153,26 @@ def test_cli_exports_a_sim_folder_and_a_plan(tmp_path, capsys):
     assert fit_messages((tmp_path / "w.fit").read_bytes(), tmp_path)["workout"][0]["num_valid_steps"] == 9
     assert cli.main(["export", str(tmp_path / "nothing-here")]) == 1
     assert "no session" in capsys.readouterr().err
+
+
+def test_a_sim_folder_exports_the_log_the_board_wrote(tmp_path):
+    """The simulated board's session log decodes to the very events the app emitted."""
+    from host_tools.sim import DEMO_TAPS, presses_from_args, run_sim
+    run_sim(tmp_path / "sim", presses=presses_from_args(DEMO_TAPS, "1900:1500,1960:1500", ""),
+            runtime="cpython")
+    logs = list((tmp_path / "sim").glob("session-*.swlog"))
+    assert len(logs) == 1
+    header, events = load_session(tmp_path / "sim")
+    assert header["plan"] == "Descending Sprints" and header["source"] == str(logs[0])
+    assert events == load_session(tmp_path / "sim" / "events.jsonl")[1]
+    msgs = fit_messages(export.export_bytes(header, events, "fit"), tmp_path)
+    assert len(msgs["lap"]) == 17
+    assert msgs["session"][0]["total_elapsed_time"] - msgs["session"][0]["total_timer_time"] \
+        == pytest.approx(60, abs=1)
+
+
+def test_a_damaged_log_is_refused_with_its_name(tmp_path, capsys):
+    bad = tmp_path / "session-0009.swlog"
+    bad.write_bytes(b"\x00garbage" * 10)
+    assert cli.main(["export", str(bad), "--format", "csv"]) == 1
+    assert "session-0009.swlog is not a readable session log" in capsys.readouterr().err
