@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from host_tools import device_keys, firmware, flash
-from host_tools.device_link import DeviceError, LinkLost
+from host_tools.device_link import DeviceError, Link, LinkLost
 from host_tools.pty_board import PtyBoard
 
 @pytest.fixture
@@ -129,7 +129,7 @@ def test_interrupted_copy_leaves_previous_firmware_then_completes(board, board_f
     assert run_on_board(root, "import app").returncode == 0
 
 
-def test_cable_pulled_mid_copy_is_reported_and_board_stays_bootable(tmp_path, board_file):
+def test_cable_pulled_mid_copy_is_reported_and_board_stays_bootable(tmp_path, board_file, monkeypatch):
     root = tmp_path / "flash"
     root.mkdir()
     with PtyBoard(root) as b:
@@ -138,9 +138,17 @@ def test_cable_pulled_mid_copy_is_reported_and_board_stays_bootable(tmp_path, bo
     (root / "app.mpy").unlink()
     (root / "app.py").write_text("PLAN_FILE = 'old app'\n")
     previous = tree(root)
-    with PtyBoard(root, unplug_after=6000) as b:
+    with PtyBoard(root) as b:
+        write = Link.write
+
+        def write_then_pull(self, path, data, progress=None):
+            if b.unplug_after is None:          # pull the cable 1 KB into the first file
+                b.unplug_after = b.received + 1024
+            return write(self, path, data, progress)
+        monkeypatch.setattr(Link, "write", write_then_pull)
         with pytest.raises(LinkLost, match="lost the connection"):
             flash.flash(board_file, b.port)
+    assert any(p.endswith(flash.TMP_SUFFIX) for p in tree(root)), "the cut came mid-copy"
     after = {p: h for p, h in tree(root).items() if not p.endswith(flash.TMP_SUFFIX)}
     assert after == previous
     assert run_on_board(root, "import app; print(app.PLAN_FILE)").stdout.strip() == "old app"
