@@ -24,10 +24,12 @@ CSV_COLUMNS = ("row", "index", "set", "name", "kind", "intensity", "rep", "start
 def register(sub):
     p = sub.add_parser("export", help="export a session as FIT, TCX, CSV or JSON",
                        description="Export a session for Strava, Garmin Connect or a spreadsheet.")
-    p.add_argument("session", help="session log file, sim output folder, events.jsonl or JSON export")
+    p.add_argument("session", help="session id from `sprintwatch sessions` (ID or DEVICE:ID), "
+                   "session log file, sim output folder, events.jsonl or JSON export")
     p.add_argument("--format", choices=FORMATS, default="fit", help="output format (default fit)")
     p.add_argument("--out", help="output file (default: beside the input, or stdout for csv/json with -)")
     p.add_argument("--start", help="wall-clock start (ISO 8601) when the log has none")
+    p.add_argument("--db", help="sync database for session ids (default: the one sprintwatch sync uses)")
     p.set_defaults(func=export_command)
     w = sub.add_parser("export-plan", help="write a session plan as a FIT workout for a Garmin watch",
                        description="Write a plan as a FIT workout: tapped steps become open steps.")
@@ -138,7 +140,7 @@ def _parse_start(text):
 
 def export_command(args):
     try:
-        header, events = load_session(args.session)
+        header, events = load_session(args.session, args.db)
     except SessionNotFound as e:
         print("export error: %s" % e, file=sys.stderr)
         return 1

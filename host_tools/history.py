@@ -1,13 +1,14 @@
 """Many sessions at once, for progress plots and ``sprintwatch next``.
 
 Sessions come from the paths given (``--sessions``: sim folders, logs, JSON exports,
-or folders holding several of them), ordered by their start time.
+or folders holding several of them), or else from the sync database, ordered by their
+start time.
 """
 import statistics
 from pathlib import Path
 
 from host_tools.session_model import Session
-from host_tools.session_source import SessionNotFound, load_session, start_time
+from host_tools.session_source import SessionNotFound, load_session, start_time, stored_sessions
 
 STEADY_CADENCE = 0.05   # every rep's cadence within 5 % of the session's median
 
@@ -21,10 +22,17 @@ def _expand(paths):
             yield p
 
 
-def load_history(paths):
-    """[Session] ordered by start time; unreadable entries are skipped with a warning."""
+def load_history(paths, db=None):
+    """[Session] ordered by start time; unreadable entries are skipped with a warning.
+
+    Without ``paths``, every session in the sync database."""
     sessions = []
     warnings = []
+    if not paths:
+        for label, header, events in stored_sessions(db):
+            s = Session(header, events)
+            s.label = label
+            sessions.append(s)
     for p in _expand(paths):
         try:
             header, events = load_session(p)

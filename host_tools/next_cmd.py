@@ -24,10 +24,12 @@ def register(sub):
                        description="Suggest how many sprints to run next: start low, add one at most "
                                    "per session when every rep was completed with steady cadence.")
     p.add_argument("--sessions", nargs="+", metavar="PATH", default=[],
-                   help="sessions to learn from (logs, sim folders, JSON exports, or folders of them)")
+                   help="sessions to learn from (logs, sim folders, JSON exports, or folders of them); "
+                        "default: all synced sessions")
     p.add_argument("--plan", help="plan whose sprint block to size (default: the built-in session)")
     p.add_argument("--max", type=int, help="never more sprints than this (default: the plan's count)")
     p.add_argument("--write", metavar="FILE", help="write the plan with the suggested count (checked)")
+    p.add_argument("--db", help="sync database for session ids (default: the one sprintwatch sync uses)")
     p.set_defaults(func=run_command)
 
 
@@ -74,7 +76,7 @@ def run_command(args):
         print("next: the plan has no repeated sprint block to size", file=sys.stderr)
         return 1
     maximum = args.max or block["repeat"]
-    sessions, warnings = load_history(args.sessions)
+    sessions, warnings = load_history(args.sessions, args.db)
     for w in warnings:
         print("warning: %s" % w, file=sys.stderr)
     reps, reason = suggest([Summary(s) for s in sessions], maximum)

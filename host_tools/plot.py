@@ -24,8 +24,9 @@ def register(sub):
     p.add_argument("session", nargs="?", help="session log file, sim output folder, events.jsonl or JSON export")
     p.add_argument("--progress", action="store_true", help="plot progress across --sessions")
     p.add_argument("--sessions", nargs="+", metavar="PATH", default=[],
-                   help="with --progress: sessions (or folders of them) to include")
+                   help="with --progress: sessions (or folders of them); default: all synced sessions")
     p.add_argument("--out", required=True, help="PNG file to write")
+    p.add_argument("--db", help="sync database for session ids (default: the one sprintwatch sync uses)")
     p.set_defaults(func=run_command)
 
 
@@ -163,11 +164,11 @@ def plot_progress(summaries, out):
 
 def run_command(args):
     if args.progress:
-        sessions, warnings = load_history(args.sessions)
+        sessions, warnings = load_history(args.sessions, args.db)
         for w in warnings:
             print("warning: %s" % w, file=sys.stderr)
         if not sessions:
-            print("plot error: no sessions to plot (give --sessions PATH...)", file=sys.stderr)
+            print("plot error: no sessions to plot (sync some, or give --sessions PATH...)", file=sys.stderr)
             return 1
         plot_progress([Summary(s) for s in sessions], args.out)
     else:
@@ -175,7 +176,7 @@ def run_command(args):
             print("plot error: give a SESSION, or --progress", file=sys.stderr)
             return 1
         try:
-            header, events = load_session(args.session)
+            header, events = load_session(args.session, args.db)
         except SessionNotFound as e:
             print("plot error: %s" % e, file=sys.stderr)
             return 1

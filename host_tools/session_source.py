@@ -1,6 +1,7 @@
 """Find a session by what the user typed: a folder or file, decoded as (header, events).
 
-Accepted: a simulator output folder (its ``session-*.swlog``, else its
+Accepted: a stored session's id from ``sprintwatch sessions`` (``ID`` or ``DEVICE:ID``,
+read from the sync database when that module is installed), a simulator output folder (its ``session-*.swlog``, else its
 ``events.jsonl``), an ``events.jsonl`` file, a JSON export (``sprintwatch export --format json``), or a session log file
 from a board (decoded by the firmware's own ``swcore.logformat``).
 """
@@ -15,9 +16,11 @@ class SessionNotFound(Exception):
     pass
 
 
-def load_session(ref):
+def load_session(ref, db=None):
     """``(header, events)`` for ``ref``; events are ``(t_ms, event, fields)`` tuples."""
     path = Path(ref)
+    if not path.exists() and _looks_like_id(str(ref)):
+        return load_stored(str(ref), db)
     if path.is_dir():
         logs = sorted(path.glob("session-*.swlog"))
         if logs:   # what the simulated board wrote to its flash, read like a real board's
@@ -85,7 +88,52 @@ def _from_json_export(path, data):
     return header, events
 
 
-def _from_log(path, data):
+def _looks_like_id(ref):
+    return ref.rpartition(":")[2].isdigit() and "/" not in ref
+
+
+def open_store(db=None):
+    """The sync database (``sprintwatch sync``), or None when it or its module is absent."""
+    try:
+        from host_tools.sessiondb import DEFAULT_DB, SessionDB
+    except ImportError:
+        return None
+    path = Path(db) if db else DEFAULT_DB
+    return SessionDB(path) if path.exists() else None
+
+
+def load_stored(ref, db=None):
+    store = open_store(db)
+    if store is None:
+        raise SessionNotFound("no session %r: there is no session database yet (run sprintwatch sync)" % ref)
+    device, _, sid = ref.rpartition(":")
+    rows = [r for r in store.sessions(device or None) if r[1] == int(sid)]
+    devices = sorted({r[0] for r in rows})
+    if not rows:
+        raise SessionNotFound("no stored session %r (see sprintwatch sessions)" % ref)
+    if len(devices) > 1:
+        raise SessionNotFound("session %s exists on several devices (%s): give DEVICE:%s"
+                              % (sid, ", ".join(devices), sid))
+    row = rows[-1]
+    return _from_log(Path("%s:%s" % (row[0], sid)), store.data(row[0], row[1]), synced_at=row[5])
+
+
+def stored_sessions(db=None):
+    """[(label, header, events)] for every session in the sync database."""
+    store = open_store(db)
+    if store is None:
+        return []
+    out = []
+    for dev, sid, _size, _crc, _meta, at, _ack in store.sessions():
+        label = "%s:%s" % (dev, sid)
+        try:
+            out.append((label,) + _from_log(Path(label), store.data(dev, sid), synced_at=at))
+        except SessionNotFound:
+            continue
+    return out
+
+
+def _from_log(path, data, synced_at=None):
     try:
         from swcore import logformat
     except ImportError:
@@ -100,7 +148,8 @@ def _from_log(path, data):
         header["problems"] = [str(p) for p in problems]
     header.setdefault("source", str(path))
     if not header.get("clock_set") and events:
-        header["file_start"] = path.stat().st_mtime - events[-1][0] / 1000.0
+        end = synced_at if synced_at is not None else path.stat().st_mtime
+        header["file_start"] = end - events[-1][0] / 1000.0
     return header, list(events)
 
 

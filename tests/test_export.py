@@ -176,3 +176,27 @@ def test_a_damaged_log_is_refused_with_its_name(tmp_path, capsys):
     bad.write_bytes(b"\x00garbage" * 10)
     assert cli.main(["export", str(bad), "--format", "csv"]) == 1
     assert "session-0009.swlog is not a readable session log" in capsys.readouterr().err
+
+
+def test_stored_sessions_are_exported_and_plotted_by_id(tmp_path, capsys):
+    """Sessions synced into the database are found by ``ID`` or ``DEVICE:ID``."""
+    sessiondb = pytest.importorskip("host_tools.sessiondb")   # arrives with BLE sync
+    import zlib
+    from host_tools.sim import DEMO_TAPS, presses_from_args, run_sim
+    run_sim(tmp_path / "sim", presses=presses_from_args(DEMO_TAPS, "", ""), runtime="cpython")
+    data = next((tmp_path / "sim").glob("session-*.swlog")).read_bytes()
+    db_path = tmp_path / "sessions.db"
+    db = sessiondb.SessionDB(db_path)
+    for dev in ("sw-aaaa", "sw-bbbb"):
+        db.store(dev, 7, zlib.crc32(data), data, {"plan": "Descending Sprints"}, 1790000000)
+    db.store("sw-aaaa", 8, zlib.crc32(data), data, {"plan": "Descending Sprints"}, 1790086400)
+    db.close()
+    out = tmp_path / "s.fit"
+    assert cli.main(["export", "8", "--db", str(db_path), "--out", str(out)]) == 0
+    assert len(fit_messages(out.read_bytes(), tmp_path)["lap"]) == 17
+    assert cli.main(["export", "7", "--db", str(db_path), "--out", str(out)]) == 1
+    assert "give DEVICE:7" in capsys.readouterr().err
+    assert cli.main(["export", "sw-bbbb:7", "--db", str(db_path), "--out", str(out)]) == 0
+    assert cli.main(["plot", "--progress", "--db", str(db_path), "--out", str(tmp_path / "p.png")]) == 0
+    assert cli.main(["next", "--db", str(db_path)]) == 0
+    assert "last session" in capsys.readouterr().out
