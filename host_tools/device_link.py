@@ -105,7 +105,7 @@ class Link:
         return ast.literal_eval(self.run("print(repr(%s))" % expr).strip())
 
     def info(self):
-        """The device's MicroPython: name, version tuple, mpy format, machine, unique id."""
+        """The device's MicroPython: (name, version tuple, sys.implementation._mpy, machine)."""
         return self.eval(
             "(lambda s: (s.implementation.name, tuple(s.implementation.version[:3]),"
             " getattr(s.implementation, '_mpy', 0), getattr(s.implementation, '_machine', s.platform)))"

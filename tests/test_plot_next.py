@@ -1,7 +1,6 @@
 """Plots are real PNGs of the session; ``next`` follows the seed's build-up rules."""
 import json
 
-import pytest
 
 from host_tools import cli, export
 from host_tools.history import Summary, load_history
