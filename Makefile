@@ -23,5 +23,8 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
+bench-motion: $(STAMP)
+	$(BIN)/python bench/run.py motion
+
 clean:
 	rm -rf $(VENV) out build

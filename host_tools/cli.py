@@ -12,6 +12,8 @@ COMMAND_MODULES = [
     "host_tools.plot",
     "host_tools.next_cmd",
     "host_tools.log_cmd",
+    "host_tools.analyze",
+    "host_tools.compose",
 ]
 
 

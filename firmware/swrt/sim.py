@@ -23,55 +23,9 @@ import sys
 
 from app import App, load_plan, unload_plan_parser, start_log
 
+STILL = (0, 0, 1000)     # no trace: the device lies still (swcore.trace loads only for a trace)
+
 BOUNCES_MS = (0, 2, 5)   # each scripted press and release bounces like a real switch
-STILL = (0, 0, 1000)     # a device lying still: 1 g on one axis
-
-
-class TraceReader:
-    """Streams a trace CSV (t_ms,ax,ay,az in milli-g) resampled to ``rate_hz``.
-
-    Linear interpolation between the recording's samples; after the end of the
-    recording the device lies still.
-    """
-
-    def __init__(self, path, rate_hz):
-        self.f = open(path)
-        header = self.f.readline().strip()
-        if header != "t_ms,ax,ay,az":
-            raise ValueError("%s: not a trace file (first line %s)" % (path, repr(header)))
-        self.rate = rate_hz
-        self.k = 0
-        self.prev = None
-        self.next = self._read()
-        self.ended = self.next is None
-
-    def _read(self):
-        while True:
-            line = self.f.readline()
-            if not line:
-                self.f.close()
-                return None
-            line = line.strip()
-            if line:
-                p = line.split(",")
-                return (int(p[0]), int(p[1]), int(p[2]), int(p[3]))
-
-    def sample(self):
-        """The next sample at the board rate, as (ax, ay, az) milli-g."""
-        t = self.k * 1000 / self.rate
-        self.k += 1
-        while self.next is not None and self.next[0] < t:
-            self.prev = self.next
-            self.next = self._read()
-        if self.next is None:
-            self.ended = True
-            return self.prev[1:] if self.prev else STILL
-        if self.prev is None or self.next[0] == t:
-            return self.next[1:]
-        a, b = self.prev, self.next
-        f = (t - a[0]) / (b[0] - a[0])
-        return (int(a[1] + (b[1] - a[1]) * f), int(a[2] + (b[2] - a[2]) * f),
-                int(a[3] + (b[3] - a[3]) * f))
 
 
 class Recorder:
@@ -213,7 +167,8 @@ def run(cfg, sinks=(), store=None):
     unload_plan_parser()
     gc.collect()
     board = SimBoard(recorder)
-    app = App(board, name, steps, [recorder.event] + list(sinks))
+    from swcore.motion import MotionPipeline   # after the plan parser is gone: a smaller peak
+    app = App(board, name, steps, [recorder.event] + list(sinks), MotionPipeline(rate))
     bdev = None
     if store is None and cfg.get("log", True):
         store, bdev = open_flash(cfg)
@@ -224,7 +179,10 @@ def run(cfg, sinks=(), store=None):
         writer = start_log(store, app, text)
     w0 = bdev.writes if bdev is not None else 0
     e0 = bdev.erases if bdev is not None else 0
-    trace = TraceReader(cfg["trace"], rate) if cfg.get("trace") else None
+    trace = None
+    if cfg.get("trace"):
+        from swcore.trace import TraceReader
+        trace = TraceReader(cfg["trace"], rate)
     limit_ms = int(cfg.get("limit_s", 4 * 3600) * 1000)
     k = 0
     now = 0

@@ -45,7 +45,7 @@ class CountingMotion:
         self.times.append(self.app.t_now)
         return False
 
-    def arm(self):
+    def arm(self, cadence_floor_spm=0):
         pass
 
     def disarm(self):
@@ -53,6 +53,10 @@ class CountingMotion:
 
 
 class TimedApp(App):
+    def __init__(self, *args, **kwargs):
+        self.t_now = 0          # made here: a new attribute in the hot path would allocate
+        App.__init__(self, *args, **kwargs)
+
     def sample(self, ax, ay, az, t):
         self.t_now = t
         App.sample(self, ax, ay, az, t)
