@@ -98,11 +98,11 @@ def to_tcx(session, start):
                 ext = ET.SubElement(ET.SubElement(pt, q("Extensions")), x("TPX"))
                 ET.SubElement(ext, x("RunCadence")).text = str(steps_per_min_to_fit(spm)[0])
         ET.SubElement(lap, q("Notes")).text = "%s: %s" % (step.set, step.name)
-        spms = [s for _t, s, _g in ticks if s]
-        if spms:
+        cad = session.step_cadence(step) if step.kind == "sprint" else None
+        if cad:
             lx = ET.SubElement(ET.SubElement(lap, q("Extensions")), x("LX"))
-            ET.SubElement(lx, x("AvgRunCadence")).text = str(steps_per_min_to_fit(sum(spms) / len(spms))[0])
-            ET.SubElement(lx, x("MaxRunCadence")).text = str(steps_per_min_to_fit(max(spms))[0])
+            ET.SubElement(lx, x("AvgRunCadence")).text = str(steps_per_min_to_fit(cad[0])[0])
+            ET.SubElement(lx, x("MaxRunCadence")).text = str(steps_per_min_to_fit(cad[1])[0])
     ET.SubElement(act, q("Notes")).text = session.plan_name
     ET.indent(root)
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8") + b"\n"

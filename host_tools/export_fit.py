@@ -36,14 +36,6 @@ def _ms(start, t_ms):
     return int(start.timestamp() * 1000) + int(t_ms)
 
 
-def _cadence(values):
-    """(avg, max) running cadence in steps/min of the non-zero values, or None."""
-    vals = [v for v in values if v]
-    if not vals:
-        return None
-    return sum(vals) / len(vals), max(vals)
-
-
 def _file_id(kind, start):
     m = FileIdMessage()
     m.type = kind
@@ -62,8 +54,8 @@ def _timer_event(ts, event_type):
     return m
 
 
-def _set_cadence(msg, spm_values):
-    cad = _cadence(spm_values)
+def _set_cadence(msg, cad):
+    """Average and maximum running cadence from (avg, max) steps/min, or nothing for None."""
     if cad is None:
         return
     avg, mx = cad
@@ -131,7 +123,7 @@ def activity_bytes(session, start):
     s.total_timer_time = timer_s
     s.first_lap_index = 0
     s.num_laps = len(lap_msgs)
-    _set_cadence(s, [spm for _t, spm, _g in session.ticks])
+    _set_cadence(s, session.cadence())
     b.add(s)
     a = ActivityMessage()
     a.timestamp = end
@@ -158,8 +150,8 @@ def _lap(session, step, start, index):
     lap.lap_trigger = LAP_TRIGGER.get(step.reason, LapTrigger.MANUAL)
     lap.workout_step_index = step.index
     if step.kind == "sprint":
-        _set_cadence(lap, [spm for _t, spm, _g in session.ticks_between(step.start_ms, step.end_ms)])
-        rep = next((r for r in session.reps if step.start_ms <= r["t_ms"] <= step.end_ms), None)
+        _set_cadence(lap, session.step_cadence(step))
+        rep = session.rep_in(step)
         if rep and rep.get("steps"):
             lap.total_strides = int(rep["steps"]) // 2
     return lap

@@ -114,6 +114,20 @@ def _cadence(ax, session):
         ax.plot([(t - go) / 1000 for t, _c, _g in ticks], [c for _t, c, _g in ticks],
                 marker=".", label="rep %s" % (s.rep or s.index))
         drew = True
+    reps = [r for r in session.reps if r.get("cadence_spm")]
+    if not drew and reps:   # no once-a-second ticks: each rep's average and peak
+        nums = [r.get("rep", i + 1) for i, r in enumerate(reps)]
+        ax.bar(nums, [r["cadence_spm"] for r in reps], color="#3d85c6", label="average")
+        peaks = [(n, r["peak_cadence_spm"]) for n, r in zip(nums, reps) if r.get("peak_cadence_spm")]
+        if peaks:
+            ax.plot(*zip(*peaks), "v", color="#0b5394", label="peak")
+        ax.set_ylim(0, 1.15 * max([r["cadence_spm"] for r in reps] + [p for _n, p in peaks]))
+        ax.set_xticks(nums)
+        ax.set_xlabel("rep")
+        ax.legend(fontsize=8, loc="lower right")
+        ax.set_title("Cadence per rep", fontsize=10, loc="left")
+        ax.set_ylabel("cadence (steps/min)")
+        return
     if drew:
         lo, hi = ax.get_ylim()
         ax.set_ylim(lo, hi + 0.35 * (hi - lo))

@@ -130,6 +130,31 @@ class Session:
     def ticks_between(self, a, b):
         return [x for x in self.ticks if a <= x[0] <= b]
 
+    def rep_in(self, step):
+        """The rep event that ended within ``step``, or None."""
+        return next((r for r in self.reps if step.start_ms <= r["t_ms"] <= step.end_ms), None)
+
+    def step_cadence(self, step):
+        """(avg, max) steps/min in a step: from its ticks, else from its rep's figures, else None."""
+        spms = [c for _t, c, _g in self.ticks_between(step.start_ms, step.end_ms) if c]
+        if spms:
+            return sum(spms) / len(spms), max(spms)
+        rep = self.rep_in(step) if step.kind == "sprint" else None
+        if rep and rep.get("cadence_spm"):
+            return rep["cadence_spm"], rep.get("peak_cadence_spm") or rep["cadence_spm"]
+        return None
+
+    def cadence(self):
+        """(avg, max) steps/min over the whole session's sprints, or None."""
+        spms = [c for _t, c, _g in self.ticks if c]
+        if spms:
+            return sum(spms) / len(spms), max(spms)
+        per_step = [self.step_cadence(s) for s in self.steps if s.kind == "sprint"]
+        per_step = [c for c in per_step if c]
+        if not per_step:
+            return None
+        return sum(a for a, _m in per_step) / len(per_step), max(m for _a, m in per_step)
+
     def completed_reps(self):
         """Reps the runner finished (not skipped)."""
         return [r for r in self.reps if r.get("reason") != "skipped"]

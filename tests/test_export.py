@@ -200,3 +200,29 @@ def test_stored_sessions_are_exported_and_plotted_by_id(tmp_path, capsys):
     assert cli.main(["plot", "--progress", "--db", str(db_path), "--out", str(tmp_path / "p.png")]) == 0
     assert cli.main(["next", "--db", str(db_path)]) == 0
     assert "last session" in capsys.readouterr().out
+
+
+def test_demo_run_with_motion_puts_its_cadence_on_the_sprint_laps(tmp_path):
+    """The composed demo (real recordings): laps carry what the motion pipeline measured."""
+    from host_tools import compose
+    from host_tools.sim import demo_session, presses_from_args, run_sim
+    if not compose.TRACES_DIR.is_dir():
+        pytest.skip("recordings not available")
+    trace, taps = demo_session(tmp_path, 50)
+    run_sim(tmp_path / "sim", trace=trace, presses=presses_from_args(taps, "", ""), runtime="cpython")
+    header, events = load_session(tmp_path / "sim")
+    msgs = fit_messages(export.export_bytes(header, events, "fit"), tmp_path)
+    reps = [f for _t, ev, f in events if ev == "rep"]
+    assert len(reps) == 6 and all(r.get("cadence_spm") for r in reps)
+    sprint_laps = [lap for lap in msgs["lap"] if "avg_running_cadence" in lap]
+    assert len(sprint_laps) == 6
+    ticks = [(t, f["cadence_spm"]) for t, ev, f in events if ev == "sprint_tick"]
+    for lap, rep in zip(sprint_laps, reps):
+        if ticks:
+            in_lap = [c for t, c in ticks if rep["start_ms"] <= t <= rep["start_ms"] + rep["duration_ms"]]
+            expected = sum(in_lap) / len(in_lap)
+        else:
+            expected = rep["cadence_spm"]
+        assert 2 * (lap["avg_running_cadence"] + lap["avg_fractional_cadence"]) == pytest.approx(expected, abs=0.02)
+        assert lap["total_strides"] == rep["steps"] // 2
+        assert lap["lap_trigger"] == ("time" if rep["reason"] in ("motion", "max") else "manual")
