@@ -85,6 +85,34 @@ def load_host_key(device_id):
     return bytes.fromhex(doc["secret_hex"])
 
 
+def sync_db_path(db=None):
+    """The sync database to register keys in: ``db``, else one in $SPRINTWATCH_DATA, else
+    the sync's default; None while the sync module is not installed."""
+    try:
+        from host_tools.sessiondb import DEFAULT_DB
+    except ImportError:
+        return None
+    if db:
+        return Path(db)
+    if os.environ.get("SPRINTWATCH_DATA"):
+        return data_dir() / "sessions.db"
+    return Path(DEFAULT_DB)
+
+
+def register_in_sync_db(device_id, secret, name=None, db=None):
+    """Give ``sprintwatch sync`` the key too (its database keeps one per device)."""
+    path = sync_db_path(db)
+    if path is None:
+        return None
+    from host_tools.sessiondb import SessionDB
+    store = SessionDB(path)
+    try:
+        store.set_key(device_id, secret, name)
+    finally:
+        store.close()
+    return path
+
+
 def all_host_keys():
     """[(device_id, secret)] for every device this laptop has flashed."""
     out = []

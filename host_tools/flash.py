@@ -41,6 +41,7 @@ def register(sub):
                    help="copy .py sources instead of compiled .mpy (for a board whose "
                         "MicroPython reads another .mpy version)")
     p.add_argument("--new-key", action="store_true", help="replace the device's sync key with a new one")
+    p.add_argument("--db", help="sync database that gets the key too (default: the one sprintwatch sync uses)")
     p.set_defaults(func=run_command)
 
 
@@ -148,7 +149,7 @@ def device_secret(link, new_key):
 
 
 def flash(board_name, port=None, plan=None, source=False, new_key=False, out=sys.stdout,
-          interrupt_after=None, connect_timeout=5):
+          interrupt_after=None, connect_timeout=5, db=None):
     """Flash a board; returns a summary dict. Raises DeviceError with the user's message.
 
     ``interrupt_after`` (tests) raises KeyboardInterrupt after that many files were written.
@@ -167,6 +168,7 @@ def flash(board_name, port=None, plan=None, source=False, new_key=False, out=sys
         device_id, secret, key_is_new = device_secret(link, new_key)
         # The host copy first: a device must never hold a key the laptop lost.
         key_path = device_keys.save_host_key(device_id, secret, board=board["id"], port=port)
+        device_keys.register_in_sync_db(device_id, secret, board["name"], db)
 
         files[BOARD_FILE] = board_bytes
         files[device_keys.DEVICE_KEY_FILE] = device_keys.encode_device_key(device_id, secret)
@@ -249,7 +251,7 @@ def _check_imports(link):
 
 def run_command(args):
     try:
-        result = flash(args.board, args.port, args.plan, args.source, args.new_key)
+        result = flash(args.board, args.port, args.plan, args.source, args.new_key, db=args.db)
     except DeviceError as e:
         print("flash error: %s" % e, file=sys.stderr)
         return 1

@@ -66,6 +66,13 @@ def test_first_flash_installs_compiled_firmware_key_and_config(board, board_file
     assert "plan.json swcore/engine.mpy" in proc.stdout
 
 
+def test_the_sync_database_gets_the_key(board, board_file, tmp_path):
+    sessiondb = pytest.importorskip("host_tools.sessiondb")   # arrives with BLE sync
+    result = flash.flash(board_file, board.port, db=str(tmp_path / "s.db"))
+    _id, secret = device_keys.decode_device_key(Path(board.root, "sync.key").read_bytes())
+    assert sessiondb.SessionDB(tmp_path / "s.db").key(result["device_id"]) == secret
+
+
 def test_second_flash_copies_nothing_and_keeps_the_key(board, board_file):
     first = flash.flash(board_file, board.port)
     key = Path(board.root, "sync.key").read_bytes()
