@@ -23,7 +23,7 @@ def add_device_args(p):
 def register(sub):
     p = sub.add_parser("sync", help="download new sessions from the device over Bluetooth",
                        description="Download every session the laptop does not have yet, check each one's "
-                                   "CRC, store it, tell the device it is safe, and set the device clock.")
+                                   "digest, store it, tell the device it is safe, and set the device clock.")
     add_device_args(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sync)
@@ -125,7 +125,7 @@ def cmd_sync(args):
 
 
 def describe(rows, sid):
-    for _d, s, size, _crc, meta, _at, _ack in rows:
+    for _d, s, size, _digest, meta, _at, _ack in rows:
         if s == sid:
             parts = ["%6d bytes" % size]
             if meta.get("plan"):
@@ -151,7 +151,7 @@ def cmd_sessions(args):
         print("no sessions in %s (run sprintwatch sync)" % args.db)
         return 0
     last = None
-    for dev, sid, size, crc, meta, at, acked in rows:
+    for dev, sid, size, _digest, meta, at, acked in rows:
         if dev != last:
             print(dev)
             last = dev
