@@ -5,7 +5,7 @@ import datetime
 import sys
 from pathlib import Path
 
-from host_tools import devkeys
+from host_tools import device_keys
 from host_tools.sessiondb import DEFAULT_DB, SessionDB
 from host_tools.syncclient import AuthError, DeviceError, SyncClient
 from host_tools.transport import LinkLost, NoBluetooth
@@ -68,10 +68,10 @@ async def open_transport(args, db):
     from host_tools.transport_bumble import BumbleTransport
     folder = sim_folder(args.db)
     folder.mkdir(parents=True, exist_ok=True)
-    key = devkeys.read_key_file(folder)
+    key = device_keys.read_key_file(folder)
     if key is None:  # what `sprintwatch flash` does for a real board
-        dev_id, secret, text = devkeys.provision(db, name="simulated Sprintwatch")
-        devkeys.write_key_file(folder, text)
+        dev_id, secret, key_file = device_keys.provision(db, name="simulated Sprintwatch")
+        device_keys.write_key_file(folder, key_file)
         key = (dev_id, secret)
     elif db.key(key[0]) is None:
         db.set_key(key[0], key[1], "simulated Sprintwatch")

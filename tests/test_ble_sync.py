@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from host_tools import devkeys, sync
+from host_tools import device_keys, sync
 from host_tools.sessiondb import SessionDB
 from host_tools.simdevice import SimDevice
 from host_tools.syncclient import AuthError, DeviceError, SyncClient
@@ -30,7 +30,7 @@ class Rig:
     def __init__(self, tmp_path, n=6, provision=True, size_base=2500):
         self.db = SessionDB(tmp_path / "sessions.db")
         self.store = MemStore(sizes(n, size_base))
-        self.key = (devkeys.provision(self.db, "sw-rig")[:2] if provision else ("sw-rig", bytes(32)))
+        self.key = (device_keys.provision(self.db, "sw-rig")[:2] if provision else ("sw-rig", bytes(32)))
         self.plans = []
         self.log = []
 
@@ -251,13 +251,19 @@ def test_device_key_file_written_by_host_is_read_by_firmware(tmp_path):
     sys.modules.setdefault("bluetooth", mpbluetooth)
     from swrt import ble_mp
     db = SessionDB(tmp_path / "k.db")
-    dev_id, key, text = devkeys.provision(db)
-    path = devkeys.write_key_file(tmp_path, text)
-    assert ble_mp.load_key(path) == (dev_id, key)
-    assert devkeys.provision(db, dev_id)[1] == key, "re-flashing keeps the key"
-    (tmp_path / "sync.key").write_text("garbage")
-    assert ble_mp.load_key(path) is None
+    dev_id, key, key_file = device_keys.provision(db)
+    path = device_keys.write_key_file(tmp_path, key_file)
+    assert ble_mp.load_key(path) == (dev_id, key) == device_keys.read_key_file(tmp_path)
+    assert device_keys.provision(db, dev_id)[1] == key, "re-flashing keeps the key"
+    # the laptop accepts exactly the key files the board accepts
+    for bad in ("garbage", '{"id": "%s", "key": "%s"}' % ("x" * 40, key.hex()),
+                '{"id": "sw-1", "key": "%s"}' % key.hex()[:-2]):
+        (tmp_path / "sync.key").write_text(bad)
+        assert ble_mp.load_key(path) is None
+        with pytest.raises(ValueError, match="sync.key"):
+            device_keys.read_key_file(tmp_path)
     assert ble_mp.load_key(str(tmp_path / "missing")) is None
+    assert device_keys.read_key_file(tmp_path / "missing") is None
 
 
 def test_wiped_device_reusing_ids_never_overwrites_stored_sessions(tmp_path):
@@ -314,7 +320,7 @@ def test_real_sessions_from_the_firmware_store(tmp_path):
         store = simstore.open_store(tmp_path / "flash")
         simstore.fill(store, 3)
         db = SessionDB(tmp_path / "s.db")
-        key = devkeys.provision(db, "sw-real")[:2]
+        key = device_keys.provision(db, "sw-real")[:2]
         dev = await SimDevice(store, key).start()
         r = await sync.sync(BumbleTransport(dev.link), db, clock=lambda: CLOCK)
         assert [s for s, _ in r.synced] == [1, 2, 3]
@@ -353,7 +359,6 @@ def test_a_sniffer_sees_no_session_bytes(tmp_path):
 
 def test_key_from_the_flash_tools_host_copy(tmp_path, monkeypatch):
     """A board flashed from this laptop syncs into a database that never saw its key."""
-    from host_tools import device_keys
     monkeypatch.setenv("SPRINTWATCH_DATA", str(tmp_path / "data"))
     secret = bytes(range(32))
     device_keys.save_host_key("sw-flashed", secret)
