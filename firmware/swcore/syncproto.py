@@ -110,7 +110,7 @@ def crc32(data, crc=0):
 
 
 def hmac_sha256(key, msg):
-    """HMAC-SHA256 (RFC 2104) over SHA-256 (hashlib's); MicroPython has no hmac module."""
+    """HMAC-SHA256 (RFC 2104) over hashlib.sha256; MicroPython has no hmac module."""
     block = 64
     if len(key) > block:
         key = _sha256(key).digest()
