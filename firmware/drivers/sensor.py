@@ -1,0 +1,76 @@
+"""What every accelerometer driver shares: its error, stuck-value check, sample layout.
+
+A driver is built with an I2C bus (``machine.I2C``-like: ``readfrom_mem_into``,
+``readfrom_mem``, ``writeto_mem``) and an address; it probes the chip (``SensorError``
+when nothing answers or the wrong chip does) and configures range and rate.
+``read_into(samples)`` then moves what the chip's FIFO holds into ``samples``, an
+``array('h')`` of milli-g laid out ``ax, ay, az, ax, ay, az, ...`` (oldest first), and
+returns how many samples it wrote. It allocates nothing: every buffer, and every
+buffer view it hands to the bus, is made in the constructor.
+"""
+try:
+    from micropython import const
+except ImportError:
+    def const(x):
+        return x
+
+RANGE_G = const(8)          # running impacts reach 5-8 g at the hip/ankle
+STUCK_S = const(5)          # identical raw readings this long = the chip stopped
+
+
+class SensorError(Exception):
+    """The accelerometer is missing or failing; the message names chip, address, why."""
+
+    def __init__(self, chip, address, why):
+        super().__init__("%s at 0x%02x: %s" % (chip, address, why))
+        self.chip = chip
+        self.address = address
+        self.why = why
+
+
+def io_error(chip, address, e, doing):
+    return SensorError(chip, address, "I/O error while %s (%s)" % (doing, e))
+
+
+def default_delay_ms(ms):
+    try:
+        from time import sleep_ms
+        sleep_ms(ms)
+    except ImportError:
+        from time import sleep
+        sleep(ms / 1000)
+
+
+class StuckCheck:
+    """Raises SensorError when the raw reading repeats bit for bit for ``limit`` samples.
+
+    A live chip's noise flips the low bits of at least one axis within a fraction of
+    a second even lying on a table; a frozen data register or a dead bus
+    reading 0x00/0xFF does not.
+    """
+
+    def __init__(self, chip, address, limit):
+        self.chip = chip
+        self.address = address
+        self.limit = limit
+        self.x = self.y = self.z = -99999
+        self.same = 0
+
+    def feed(self, x, y, z):
+        if x == self.x and y == self.y and z == self.z:
+            self.same += 1
+            if self.same >= self.limit:
+                raise SensorError(self.chip, self.address,
+                                  "values stuck at raw (%d, %d, %d) for %d samples"
+                                  % (x, y, z, self.same + 1))
+        else:
+            self.x = x
+            self.y = y
+            self.z = z
+            self.same = 0
+
+
+def views(buf, step, count):
+    """Preallocated memoryviews of ``buf``: views[n] covers n records of ``step`` bytes."""
+    mv = memoryview(buf)
+    return [mv[0:n * step] for n in range(count + 1)]
