@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench bench-motion clean
+.PHONY: run test bench bench-motion clean stubs typecheck
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,16 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/sprintwatch sim --demo --out out/run
 
-test: $(STAMP)
+test: $(STAMP) typecheck
 	$(BIN)/python -m pytest
+
+# Each target port's published stubs in a folder of its own (.stubs/NAME), then
+# every board's firmware checked against its port's (host_tools/typecheck.py).
+stubs: $(STAMP)
+	$(BIN)/python -m host_tools.typecheck --install
+
+typecheck: stubs
+	$(BIN)/python -m host_tools.typecheck
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

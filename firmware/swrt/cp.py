@@ -1,0 +1,270 @@
+"""CircuitPython runtime layer: a board's parts on ``board``, ``keypad``, ``pwmio``, ``busio``.
+
+The CircuitPython twin of ``swrt.mp``: ``build(spec)`` turns the parsed board file
+(``swcore.boardspec``; pins are ``board`` names such as ``"SPEAKER_ENABLE"``) into
+``Parts`` (a session clock on ``time.monotonic_ns``, the cue output on a ``pwmio``
+tone plus the speaker's enable pin, debounced ``keypad`` button events, the
+accelerometer driver on ``busio.I2C``). A part that fails is left out and recorded in
+``parts.faults``; ``build`` never raises. ``Runtime.step()`` does one pass of the
+loop and ``run()`` is the asyncio task that repeats it. The app, plan, engine, cues
+and drivers are the very modules MicroPython runs.
+
+The port modules are imported here, at the top, and port objects handed to a
+constructor carry a type comment, so ``make typecheck`` checks every call against
+the board's own stubs; tests put fakes in ``sys.modules`` first.
+"""
+import array
+import time
+
+import asyncio
+import board
+import busio
+import digitalio
+import keypad
+import pwmio
+
+from drivers.sensor import SensorError
+
+try:
+    from micropython import const
+except ImportError:
+    def const(x):
+        return x
+
+POLL_MS = const(10)          # loop period: button latency and cue timing resolution
+_BATCH = const(32)           # accelerometer samples read per pass at most (FIFO depth)
+
+
+class Clock:
+    """Milliseconds since the session clock started, from ``time.monotonic_ns``."""
+
+    def __init__(self, monotonic_ns=None):
+        self._ns = monotonic_ns or time.monotonic_ns
+        self._t0 = self._ns()
+
+    def now(self):
+        return (self._ns() - self._t0) // 1000000
+
+
+def pin(name):
+    """The ``board`` pin the board file names (``make typecheck`` checks the names)."""
+    p = getattr(board, name, None)
+    if p is None:
+        raise ValueError("this board has no pin board.%s" % name)
+    return p
+
+
+class CueOutput:
+    """``apply(t, tone_hz, motor)`` as the cue player calls it: a PWM tone, an optional
+    amplifier enable pin (Circuit Playground's speaker), an optional motor pin."""
+
+    def __init__(self, pwm=None, volume=32768, enable=None, motor=None, motor_active=1):
+        # type: (pwmio.PWMOut | None, int, digitalio.DigitalInOut | None, digitalio.DigitalInOut | None, int) -> None
+        self.pwm = pwm
+        self.volume = volume
+        self.enable = enable
+        self.motor_pin = motor
+        self.motor_active = motor_active
+        self.tone = 0
+        self.motor = 0
+
+    def apply(self, t, tone_hz, motor):
+        if tone_hz != self.tone and self.pwm is not None:
+            if tone_hz > 0:
+                self.pwm.frequency = tone_hz
+                self.pwm.duty_cycle = self.volume
+            else:
+                self.pwm.duty_cycle = 0
+            if self.enable is not None:
+                self.enable.value = tone_hz > 0
+        self.tone = tone_hz
+        if motor != self.motor and self.motor_pin is not None:
+            self.motor_pin.value = bool(self.motor_active) == bool(motor)
+        self.motor = motor
+
+    def off(self):
+        self.apply(0, 0, 0)
+
+
+class Buttons:
+    """``keypad.Keys`` (debounced in the background) -> ``button(pressed, t_ms)``."""
+
+    def __init__(self, pins, active, pull):
+        self.keys = keypad.Keys(pins, value_when_pressed=bool(active), pull=pull is not None)
+        self.event = keypad.Event()          # reused: draining allocates nothing
+
+    def drain(self, clock, button):
+        ev = self.event
+        while self.keys.events.get_into(ev):
+            if ev.key_number == 0:
+                button(ev.pressed, clock.now())
+
+    def deinit(self):
+        self.keys.deinit()
+
+
+class I2CMem:
+    """The three ``machine.I2C`` memory calls the drivers use, over ``busio.I2C``.
+
+    ``readfrom_mem_into`` (the per-batch FIFO read) allocates nothing: the register
+    address goes out of a preallocated one-byte buffer.
+    """
+
+    def __init__(self, i2c):
+        # type: (busio.I2C) -> None
+        self.i2c = i2c
+        self._reg = bytearray(1)
+
+    def _lock(self):
+        while not self.i2c.try_lock():
+            pass
+
+    def readfrom_mem_into(self, addr, memaddr, buf):
+        self._reg[0] = memaddr
+        self._lock()
+        try:
+            self.i2c.writeto_then_readfrom(addr, self._reg, buf)
+        finally:
+            self.i2c.unlock()
+
+    def readfrom_mem(self, addr, memaddr, nbytes):
+        buf = bytearray(nbytes)
+        self.readfrom_mem_into(addr, memaddr, buf)
+        return bytes(buf)
+
+    def writeto_mem(self, addr, memaddr, buf):
+        out = bytearray(len(buf) + 1)
+        out[0] = memaddr
+        out[1:] = buf
+        self._lock()
+        try:
+            self.i2c.writeto(addr, out)
+        finally:
+            self.i2c.unlock()
+
+
+def open_accel(chip, i2c, address, rate_hz):
+    """The driver for ``chip`` (imported only when used, to save RAM)."""
+    if chip == "lis3dh":
+        from drivers.lis3dh import LIS3DH as Driver
+    elif chip == "lsm6ds":
+        from drivers.lsm6ds import LSM6DS as Driver
+    else:
+        raise SensorError(chip, address, "no CircuitPython driver for this chip")
+    return Driver(i2c, address, rate_hz=rate_hz)
+
+
+class Parts:
+    def __init__(self, spec, clock):
+        self.spec = spec
+        self.clock = clock
+        self.output = CueOutput()
+        self.display = None
+        self.button = None
+        self.sensor = None
+        self.sensor_error = None
+        self.rate_hz = 50
+        self.faults = []
+
+
+def _build_output(spec):
+    pwm = None
+    enable = None
+    volume = 32768
+    buzzer = spec.get("buzzer")
+    if buzzer:
+        volume = buzzer["volume"]
+        if buzzer.get("enable") is not None:
+            enable = digitalio.DigitalInOut(pin(buzzer["enable"]))
+            enable.switch_to_output(value=False)
+        pwm = pwmio.PWMOut(pin(buzzer["pin"]), duty_cycle=0, frequency=2000,
+                           variable_frequency=True)
+    motor_pin = None
+    active = 1
+    motor = spec.get("motor")
+    if motor:
+        active = motor["active"]
+        motor_pin = digitalio.DigitalInOut(pin(motor["pin"]))
+        motor_pin.switch_to_output(value=not active)
+    return CueOutput(pwm, volume, enable, motor_pin, active)
+
+
+def build(spec, sensor=True, clock=None):
+    """Every part the board has, each built on its own so one failure spares the rest."""
+    parts = Parts(spec, clock or Clock())
+    if spec is None:
+        parts.sensor_error = "no board definition"
+        return parts
+    try:
+        parts.output = _build_output(spec)
+    except Exception as e:
+        parts.faults.append(("output_fault", "buzzer/motor: %s" % e))
+    button = spec.get("button")
+    if button:
+        try:
+            parts.button = Buttons((pin(button["pin"]),), button["active"], button.get("pull"))
+        except Exception as e:
+            parts.faults.append(("button_fault", "button: %s" % e))
+    accel = spec.get("accel")
+    if accel:
+        parts.rate_hz = accel["rate_hz"]
+    if not sensor:
+        parts.sensor_error = "accelerometer not started (safe mode)"
+    elif not accel or not spec.get("i2c"):
+        parts.sensor_error = "this board has no accelerometer"
+    else:
+        try:
+            bus = spec["i2c"]
+            i2c = busio.I2C(pin(bus["scl"]), pin(bus["sda"]), frequency=bus["freq"])
+            parts.sensor = open_accel(accel["chip"], I2CMem(i2c), accel["address"],
+                                      accel["rate_hz"])
+        except Exception as e:              # SensorError, or a pin/bus that fails
+            parts.sensor_error = str(e)
+    return parts
+
+
+class Runtime:
+    """One pass of the board loop: button events, accelerometer batch, app service."""
+
+    def __init__(self, parts, app):
+        self.parts = parts
+        self.app = app
+        self.samples = array.array("h", [0] * (3 * _BATCH))
+        self.period_ms = 1000 // parts.rate_hz
+
+    def step(self):
+        parts = self.parts
+        app = self.app
+        now = parts.clock.now()
+        if parts.button is not None:
+            parts.button.drain(parts.clock, app.button)
+        if parts.sensor is not None:
+            try:
+                n = parts.sensor.read_into(self.samples)
+            except SensorError as e:
+                parts.sensor = None
+                parts.sensor_error = str(e)
+                app.fault(now, "sensor_fault", str(e))
+                n = 0
+            s = self.samples
+            for i in range(n):
+                k = 3 * i
+                app.sample(s[k], s[k + 1], s[k + 2], now - (n - 1 - i) * self.period_ms)
+        app.service(now)
+        return now
+
+    def finished(self):
+        return self.app.engine.done and not self.app.player.busy()
+
+
+async def run(runtime, poll_ms=POLL_MS):
+    """The board's only task: one ``step`` every ``poll_ms`` until the session is over."""
+    while not runtime.finished():
+        runtime.step()
+        await asyncio.sleep(poll_ms / 1000)
+    runtime.parts.output.off()
+
+
+def main():
+    """Placeholder until the board file reader lands."""
+    return None
