@@ -21,15 +21,16 @@ STUCK_S = const(5)          # identical raw readings this long = the chip stoppe
 class SensorError(Exception):
     """The accelerometer is missing or failing; the message names chip, address, why."""
 
-    def __init__(self, chip, address, why):
+    def __init__(self, chip, address, why, transient=False):
         super().__init__("%s at 0x%02x: %s" % (chip, address, why))
         self.chip = chip
         self.address = address
         self.why = why
+        self.transient = transient      # a bus error that a retry may clear
 
 
 def io_error(chip, address, e, doing):
-    return SensorError(chip, address, "I/O error while %s (%s)" % (doing, e))
+    return SensorError(chip, address, "I/O error while %s (%s)" % (doing, e), doing == "reading the FIFO")
 
 
 def default_delay_ms(ms):

@@ -1,0 +1,112 @@
+"""Device entry point: read board.json and plan.json, build the board's parts, run the session.
+
+Startup never stops the device: a missing or bad board.json, a bad plan or a dead
+sensor each fall back (button-only, the built-in session) with an error cue, a log
+record and a line on the console saying why. If anything unexpected still goes
+wrong, a second attempt runs the built-in session button-only; a failure during the
+session is printed and ends in the REPL, never in a reboot loop.
+"""
+import json
+import sys
+
+BOARD_FILE = "board.json"
+
+
+def _reader(path):
+    def read():
+        try:
+            f = open(path)
+        except OSError:
+            return None                       # no file: the built-in default
+        with f:
+            return f.read()
+    return read
+
+
+def console_sink(t, event, fields):
+    """Every event as one JSON line on the serial console."""
+    rec = {"t_ms": t, "event": event}
+    for k in fields:
+        rec[k] = fields[k]
+    print(json.dumps(rec))
+
+
+def _motion(rate_hz):
+    try:
+        from swcore.motion import MotionPipeline
+    except ImportError:
+        return None
+    return MotionPipeline(rate_hz)
+
+
+def prepare(machine, time_mod, root="", sinks=(console_sink,), safe=False):
+    """Board parts, app and runner, ready to run; ``safe`` skips the plan and sensor."""
+    from app import App, load_plan
+    from swcore import boardspec
+    from swrt import mp
+    from swrt.runner import Runner
+
+    spec = None
+    board_error = None
+    try:
+        text = _reader(root + BOARD_FILE)()
+        if text is None:
+            board_error = "no %s on the device" % BOARD_FILE
+        else:
+            spec = boardspec.parse(text)
+    except Exception as e:
+        board_error = "%s: %s" % (BOARD_FILE, e)
+    parts = mp.build(spec, machine, time_mod, sensor=not safe)
+    if board_error:
+        parts.faults.insert(0, ("board_fault", board_error))
+    if safe:
+        name, steps, _text, plan_error = load_plan(lambda: None)
+        motion = None
+    else:
+        name, steps, _text, plan_error = load_plan(_reader(root + "plan.json"))
+        motion = _motion(parts.rate_hz) if parts.sensor is not None else None
+    app = App(parts, name, steps, list(sinks), motion=motion)
+    try:
+        from app import unload_plan_parser      # frees the parser's RAM once steps exist
+        unload_plan_parser()
+    except ImportError:
+        pass
+    return Runner(app, parts, plan_error)
+
+
+def hold_power(machine, root=""):
+    """First thing at power-on: some boards switch off unless a pin is driven at once."""
+    try:
+        hold = json.loads(_reader(root + BOARD_FILE)() or "{}").get("power_hold")
+        if hold:
+            machine.Pin(hold["pin"], machine.Pin.OUT, value=hold.get("level", 1))
+    except Exception:
+        pass                                  # board.json problems are reported later
+
+
+def main(machine=None, time_mod=None, root=""):
+    if machine is None:
+        import machine
+    if time_mod is None:
+        import time as time_mod
+    hold_power(machine, root)
+    try:
+        runner = prepare(machine, time_mod, root)
+    except Exception as e:
+        print("sprintwatch: startup failed (%s); running the built-in session, button only" % e)
+        if hasattr(sys, "print_exception"):
+            sys.print_exception(e)
+        runner = prepare(machine, time_mod, root, safe=True)
+        runner.parts.faults.append(("startup_fault", str(e)))
+    try:
+        runner.run()
+    except Exception as e:
+        runner.parts.output.off()
+        print("sprintwatch: session stopped by an error: %s" % e)
+        if hasattr(sys, "print_exception"):
+            sys.print_exception(e)
+    return runner
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,332 @@
+"""The MicroPython runtime layer and runner, on fake machine parts in virtual time."""
+import json
+
+from expect import Collector
+from fake_i2c import FakeLIS3DH, FakeMPU6886, FakeBMI160
+from fake_machine import FakeMachine, FakeTime, RealTicks, PERIOD
+from app import App, load_plan
+from swcore import boardspec
+from swrt import mp
+from swrt.runner import Runner, READ_MS
+import main as device_main
+
+try:
+    import micropython
+    heap_lock = micropython.heap_lock
+    heap_unlock = micropython.heap_unlock
+except (ImportError, AttributeError):
+    def heap_lock():
+        pass
+
+    def heap_unlock():
+        return 0
+
+HERE = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
+PLAN = {"name": "Short", "sets": [{"name": "S", "steps": [
+    {"name": "Warm", "kind": "timed", "duration_s": 2},
+    {"name": "Setup", "kind": "open"},
+    {"name": "Cool", "kind": "timed", "duration_s": 1},
+]}]}
+
+
+def board(name):
+    with open(HERE + "/../../boards/%s.json" % name) as f:
+        return boardspec.parse(f.read())
+
+
+class CountingMotion:
+    """Stands in for the motion pipeline: records what the runner feeds it."""
+
+    def __init__(self):
+        self.times = []
+        self.app = None
+
+    def feed(self, ax, ay, az):
+        self.times.append(self.app.t_now)
+        return False
+
+    def arm(self):
+        pass
+
+    def disarm(self):
+        pass
+
+
+class TimedApp(App):
+    def sample(self, ax, ay, az, t):
+        self.t_now = t
+        App.sample(self, ax, ay, az, t)
+
+
+def setup(board_name="pico-w-lis3dh", chip=None, plan=PLAN, start=0):
+    time = FakeTime(start)
+    spec = board(board_name)
+    if chip is None:
+        chip = {"lis3dh": FakeLIS3DH, "mpu6886": FakeMPU6886, "bmi160": FakeBMI160}[
+            spec["accel"]["chip"]](spec["accel"]["address"])
+    m = FakeMachine(time, devices=[chip] if chip else [])
+    parts = mp.build(spec, m, time)
+    name, steps, _t, err = load_plan(lambda: json.dumps(plan))
+    events = Collector()
+    motion = CountingMotion()
+    app = TimedApp(parts, name, steps, [events], motion=motion)
+    motion.app = app
+    return time, m, parts, app, events, motion, Runner(app, parts, err)
+
+
+def run_until(runner, time, chip, end_ms, actions=(), step=10):
+    """Advance virtual time, the chip sampling at the board rate, running ``actions``."""
+    period = runner.period_ms
+    actions = sorted(actions, key=lambda a: a[0])
+    t0 = runner.clock.now()
+    while True:
+        now = runner.clock.now()
+        while actions and actions[0][0] <= now:
+            actions.pop(0)[1]()
+        if chip is not None and now % period == 0 and now > t0:
+            chip.push(now % 97, 0, 1000)        # live, slightly noisy samples
+        runner.poll(now)
+        if now >= end_ms or runner.finished:
+            return now
+        time.advance(step if period % step == 0 else 1)
+
+
+def test_clock_counts_through_the_ticks_wrap():
+    time = FakeTime(PERIOD - 300)
+    clock = mp.Clock(time)
+    stamp = time.ticks_ms()
+    time.advance(250)
+    assert clock.now() == 250
+    time.advance(500)                           # ticks_ms wrapped to a small number
+    assert time.ticks_ms() < 1000
+    assert clock.now() == 750
+    assert clock.at(stamp) == 0
+
+
+def test_board_parts_come_from_the_json():
+    time, m, parts, app, events, motion, runner = setup()
+    assert parts.sensor is not None and parts.sensor.chip == "lis3dh" and parts.sensor.rate_hz == 50
+    assert m.i2c_args == (0, 5, 4, 400000)
+    assert 15 in m.pwms and m.pins[14].level == 0            # buzzer PWM, motor off
+    assert m.pins[16].pull == m.Pin.PULL_UP and m.pins[16].handler is not None
+    assert parts.display is None
+
+
+def test_cues_sound_the_buzzer_and_run_the_motor():
+    time, m, parts, app, events, motion, runner = setup()
+    runner.start(0)
+    run_until(runner, time, None, 1000)
+    tones = m.tones(15)
+    assert tones[0] == (0, 0), tones               # silent from power-on
+    # step_start cue: 200 ms at 2 kHz, 100 ms gap, 200 ms at 2 kHz; countdown at 1 s
+    assert tones[1:6] == [(0, 2000), (200, 0), (300, 2000), (500, 0), (1000, 2000)], tones
+    motor = [(t, v) for t, what, pin, v in m.log if what == "pin" and pin == 14]
+    assert motor[:2] == [(0, 1), (200, 0)], motor
+
+
+def test_a_press_reaches_the_engine_from_the_pin_irq():
+    time, m, parts, app, events, motion, runner = setup()
+    runner.start(0)
+    pin = m.pins[16]
+    press_at = 3000
+    run_until(runner, time, None, 5000, [
+        (press_at, lambda: pin.drive(0)), (press_at + 1, lambda: pin.drive(1)),
+        (press_at + 3, lambda: pin.drive(0)),     # contact bounce
+        (press_at + 120, lambda: pin.drive(1)),
+    ])
+    ends = events.times("step_end", step="Setup")
+    assert ends == [press_at], (ends, events.of("step_end"))
+
+
+def test_the_button_irq_allocates_nothing():
+    time, m, parts, app, events, motion, runner = setup()
+    pin = m.pins[16]
+    heap_lock()
+    try:
+        for k in range(40):                       # more edges than the ring holds
+            time.advance(1)
+            pin.drive(k % 2)
+    finally:
+        heap_unlock()
+    got = []
+    parts.button.drain(parts.clock, lambda pressed, t: got.append((pressed, t)))
+    assert len(got) == 31 and parts.button.overwritten == 9
+    assert got[-1][0] is (pin.level == 0)         # the latest level survives
+
+
+def test_a_lost_release_irq_does_not_leave_the_button_held():
+    time, m, parts, app, events, motion, runner = setup()
+    runner.start(0)
+    pin = m.pins[16]
+    run_until(runner, time, None, 5000, [
+        (3000, lambda: pin.drive(0)), (3100, lambda: pin.drive(1, irq=False)),
+    ])
+    assert events.times("step_end", step="Setup") == [3000]   # a tap, not a long press
+    assert not events.of("pause")
+
+
+def test_samples_reach_the_app_one_by_one_with_their_own_times():
+    time, m, parts, app, events, motion, runner = setup()
+    runner.start(0)
+    run_until(runner, time, parts.sensor and m.bus.devices[0x18], 1000)
+    t = motion.times
+    assert len(t) >= 45, len(t)
+    assert all(b - a == 20 for a, b in zip(t, t[1:])), t
+    assert t[-1] <= 1000 and not runner.button_only
+
+
+def test_sensor_failing_mid_session_falls_back_to_button_only_and_the_session_goes_on():
+    time, m, parts, app, events, motion, runner = setup()
+    chip = m.bus.devices[0x18]
+    pin = m.pins[16]
+    runner.start(0)
+    end = run_until(runner, time, chip, 20000, [
+        (1000, lambda: m.bus.fail_from(0x18)),
+        (4000, lambda: pin.drive(0)), (4100, lambda: pin.drive(1)),
+    ])
+    faults = events.of("sensor_fault")
+    assert len(faults) == 1 and "I/O error" in faults[0][2]["error"] and "lis3dh at 0x18" in faults[0][2]["error"]
+    assert 1000 < faults[0][0] <= 1000 + 3 * READ_MS + 10, faults
+    assert events.of("button_only") and runner.button_only
+    assert "button_only" in [f["pattern"] for t, e, f in events.of("cue")]
+    fed = len(motion.times)
+    assert 40 <= fed <= 55, fed                   # samples up to the failure, none after
+    assert events.times("step_end", step="Setup") == [4000]
+    assert events.times("session_end") == [5000] and end < 20000
+
+
+def test_stuck_sensor_falls_back_at_once():
+    time, m, parts, app, events, motion, runner = setup()
+    chip = m.bus.devices[0x18]
+    runner.start(0)
+    end = 0                                       # identical readings from here on
+    while end < 8000 and not runner.button_only:
+        time.advance(20)
+        end = runner.clock.now()
+        chip.push(-8, 4, 1000)
+        runner.poll(end)
+    assert runner.button_only and 5000 <= end <= 5300, end
+    assert "stuck" in events.of("sensor_fault")[0][2]["error"]
+
+
+def test_missing_sensor_starts_button_only_and_says_why():
+    time, m, parts, app, events, motion, runner = setup(chip=False)
+    assert parts.sensor is None
+    runner.start(0)
+    run_until(runner, time, None, 2500)
+    fault = events.of("sensor_fault")
+    assert fault and fault[0][0] == 0 and "no answer" in fault[0][2]["error"], fault
+    assert events.times("step_end", step="Warm") == [2000]   # the session runs anyway
+
+
+def test_a_chip_that_stops_sampling_is_noticed():
+    time, m, parts, app, events, motion, runner = setup()
+    runner.start(0)
+    run_until(runner, time, None, 4000)           # the chip answers but its FIFO stays empty
+    fault = events.of("sensor_fault")
+    assert fault and "no samples" in fault[0][2]["error"] and 2000 <= fault[0][0] <= 2200, fault
+
+
+def test_m5stickc_holds_power_and_draws_the_step_on_its_screen():
+    time, m, parts, app, events, motion, runner = setup("m5stickc-plus2")
+    assert m.pins[4].level == 1 and m.pins[4].mode == m.Pin.OUT
+    assert parts.sensor.chip == "mpu6886" and parts.output.motor_pin is None
+    assert m.pins[37].pull == -1                  # input-only pin: no internal pull asked
+    try:
+        import framebuf  # noqa: F401  (MicroPython only)
+    except ImportError:
+        # CPython has no framebuf: the display is left out, said so, and the rest runs.
+        assert parts.display is None
+        runner.start(0)
+        assert "framebuf" in events.of("display_fault")[0][2]["error"]
+        assert runner.parts.sensor is not None and not runner.button_only
+        return
+    assert parts.faults == [], parts.faults
+    spi = m.spis[0]
+    before = len(spi.written)
+    runner.start(0)
+    assert m.pins[27].level == 1                  # backlight on
+    frame = spi.written[before:]
+    assert b"\x2c" in frame and any(len(w) == 240 * 24 * 2 and any(w) for w in frame), len(frame)
+
+
+def _write(root, name, text):
+    with open(root + name, "w") as f:
+        f.write(text)
+
+
+def _tmpdir(tag):
+    import os
+    root = HERE + "/../../build/test_runtime_%s/" % tag
+    for d in (HERE + "/../../build", root[:-1]):
+        try:
+            os.mkdir(d)
+        except OSError:
+            pass
+    for n in ("board.json", "plan.json"):
+        try:
+            os.remove(root + n)
+        except OSError:
+            pass
+    return root
+
+
+def test_main_falls_back_on_a_bad_plan_and_a_bad_board_file():
+    root = _tmpdir("bad")
+    _write(root, "board.json", '{"id": "x", "name": "x", "runtime": "micropython", "port": "rp2"')
+    _write(root, "plan.json", '{"name": "P", "sets": []}')
+    time = FakeTime()
+    events = Collector()
+    runner = device_main.prepare(FakeMachine(time), time, root, sinks=[events])
+    runner.start(0)
+    assert runner.app.plan_name == "Descending Sprints"
+    assert "no sets" in events.of("plan_fallback")[0][2]["error"]
+    board_fault = events.of("board_fault")[0][2]["error"]
+    assert "board.json" in board_fault and "JSON" in board_fault, board_fault
+    assert runner.button_only
+
+
+def test_main_runs_a_good_board_with_its_sensor():
+    root = _tmpdir("good")
+    with open(HERE + "/../../boards/esp32-s3-devkitc-bmi160.json") as f:
+        _write(root, "board.json", f.read())
+    _write(root, "plan.json", json.dumps(PLAN))
+    time = FakeTime()
+    events = Collector()
+    m = FakeMachine(time, devices=[FakeBMI160(0x68)])
+    runner = device_main.prepare(m, time, root, sinks=[events])
+    runner.start(0)
+    assert runner.app.plan_name == "Short" and not runner.button_only
+    assert runner.parts.sensor.chip == "bmi160" and m.i2c_args == (0, 9, 8, 400000)
+
+
+def test_the_asyncio_loop_runs_a_short_session_in_real_time():
+    ticks = RealTicks()
+    plan = {"name": "Tiny", "sets": [{"name": "S", "steps": [
+        {"name": "Only", "kind": "timed", "duration_s": 0.3}]}]}
+    m = FakeMachine(FakeTime(), devices=[FakeLIS3DH(0x18)])
+    parts = mp.build(board("pico-w-lis3dh"), m, ticks)
+    name, steps, _t, err = load_plan(lambda: json.dumps(plan))
+    events = Collector()
+    app = App(parts, name, steps, [events])
+    Runner(app, parts, err).run()
+    end = events.times("session_end")
+    assert end and 300 <= end[0] <= 400, end
+    assert not events.of("button_only")
+
+
+def test_reading_the_sensor_into_the_app_allocates_nothing():
+    time, m, parts, app, events, motion, runner = setup()
+    app.motion = None                             # the pipeline has its own heap test
+    chip = m.bus.devices[0x18]
+    runner.start(0)
+    for k in range(30):
+        chip.push(k, -k, 1000)
+    time.advance(600)
+    now = runner.clock.now()
+    heap_lock()
+    try:
+        n = runner.read_sensor(now)
+    finally:
+        heap_unlock()
+    assert n == 30 and runner.last_t == now and not runner.button_only
