@@ -112,3 +112,27 @@ def test_a_micropython_call_in_the_circuitpython_layer_fails(tree):
     _edit(tree / "firmware/swrt/cp.py", "self.pwm.frequency = tone_hz", "self.pwm.freq(tone_hz)")
     for board, (ok, text) in _check(tree, list(CP_BOARDS)).items():
         assert not ok and "freq" in text, (board, text)
+
+
+MP_BOARDS = ("pico-w-lis3dh", "esp32-s3-devkitc-bmi160", "m5stickc-plus2")
+
+
+def test_an_argument_machine_i2c_lacks_fails_on_every_micropython_board(tree):
+    _edit(tree / "firmware/swrt/mp.py", 'sda=Pin(bus["sda"]), freq=bus["freq"])',
+          'sda=Pin(bus["sda"]), frequency=bus["freq"])')
+    for board, (ok, text) in _check(tree, list(MP_BOARDS)).items():
+        assert not ok and "swrt/mp.py" in text, (board, text)
+        assert "frequency" in text or 'No overloads for "__init__"' in text, (board, text)
+
+
+def test_a_method_machine_i2c_lacks_fails(tree):
+    _edit(tree / "firmware/swrt/mp.py", 'sda=Pin(bus["sda"]), freq=bus["freq"])',
+          'sda=Pin(bus["sda"]), freq=bus["freq"])\n            i2c.read_mem(0x18, 0x0F)')
+    for board, (ok, text) in _check(tree, list(MP_BOARDS)).items():
+        assert not ok and "read_mem" in text, (board, text)
+
+
+def test_a_circuitpython_call_in_the_micropython_layer_fails(tree):
+    _edit(tree / "firmware/swrt/mp.py", "pwm.freq(2000)", "pwm.frequency = 2000")
+    for board, (ok, text) in _check(tree, list(MP_BOARDS)).items():
+        assert not ok and "frequency" in text, (board, text)
