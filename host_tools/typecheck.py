@@ -50,7 +50,8 @@ MP_VARIANTS = {
     "ESP32_GENERIC_S3-SPIRAM_OCT": "mp-esp32-s3",
     "ESP32_GENERIC_C3": "mp-esp32-c3",
 }
-ENTRY = {"micropython": "main.py", "circuitpython": "code_cp.py"}   # code_cp.py is code.py on the drive
+# Entry points per runtime (code_cp.py and boot_cp.py are code.py and boot.py on the drive).
+ENTRY = {"micropython": ("main.py",), "circuitpython": ("code_cp.py", "boot_cp.py")}
 # Checks that catch a call the port lacks; the rest of "standard" stays on too.
 CONFIG = {
     "pythonVersion": "3.11",
@@ -154,7 +155,7 @@ def import_closure(firmware, entries):
 def board_files(spec, firmware):
     """The firmware files checked for one board: its hardware modules plus the pure core."""
     firmware = Path(firmware)
-    entries = [firmware / ENTRY[spec["runtime"]]]
+    entries = [firmware / name for name in ENTRY[spec["runtime"]]]
     for part in ("accel", "display"):
         chip = (spec.get(part) or {}).get("chip")
         if chip:

@@ -100,11 +100,13 @@ class ChipFeeder:
             self.pushed += 1
 
 
-def make_modules(clock, variant, devices=(), feeders=(), presses=()):
-    """The fake port modules, as a dict name -> module (for sys.modules).
+def make_modules(clock, variant, devices=(), feeders=(), presses=(), levels=None):
+    """The fake port modules, as a dict name -> module (for sys.modules), and a Recorder.
 
-    ``presses`` are (t_ms, hold_ms) on key 0, reported by keypad at those times.
+    ``presses`` are (t_ms, hold_ms) on key 0, reported by keypad at those times;
+    ``levels`` maps pin names to the level a digitalio input reads (else its pull's).
     """
+    levels = levels or {}
     rec = Recorder(clock)
     board = types.ModuleType("board")
     board.board_id = variant
@@ -158,6 +160,13 @@ def make_modules(clock, variant, devices=(), feeders=(), presses=()):
             self.output = True
             self.value = value
 
+        def switch_to_input(self, pull=None):
+            self.output = False
+            self._value = levels.get(self.pin.name, pull is Pull.UP)
+
+        def deinit(self):
+            pass
+
         @property
         def value(self):
             return self._value
@@ -170,7 +179,12 @@ def make_modules(clock, variant, devices=(), feeders=(), presses=()):
                 rec.add(self.pin.name, bool(v))
             self._value = bool(v)
 
+    class Pull:
+        UP = object()
+        DOWN = object()
+
     digitalio.DigitalInOut = DigitalInOut
+    digitalio.Pull = Pull
 
     pwmio = types.ModuleType("pwmio")
 
@@ -243,6 +257,22 @@ def make_modules(clock, variant, devices=(), feeders=(), presses=()):
 
     keypad.Event = Event
     keypad.Keys = Keys
+
+    storage = types.ModuleType("storage")
+    storage.readonly = True                       # CircuitPython's default: USB owns it
+
+    class _Mount:
+        @property
+        def readonly(self):
+            return storage.readonly
+
+    def remount(mount_path, readonly=False, *, disable_concurrent_write_protection=False):
+        assert mount_path == "/"
+        storage.readonly = readonly
+        rec.add("remount", readonly)
+
+    storage.getmount = lambda path: _Mount()
+    storage.remount = remount
     mods = {"board": board, "busio": busio, "digitalio": digitalio, "pwmio": pwmio,
-            "keypad": keypad}
+            "keypad": keypad, "storage": storage}
     return mods, rec

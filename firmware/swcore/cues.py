@@ -23,6 +23,8 @@ CUE_RESUME = "resume"
 CUE_CADENCE_LOW = "cadence_low"
 CUE_WARNING = "warning"
 CUE_BUTTON_ONLY = "button_only"
+CUE_DRIVE_USB = "drive_usb"          # CircuitPython: the computer may write the drive
+CUE_DRIVE_DEVICE = "drive_device"    # CircuitPython: the firmware owns the drive
 
 _HI = const(2800)
 _MID = const(2000)
@@ -42,6 +44,8 @@ PATTERNS = {
     CUE_CADENCE_LOW: ((250, 0, 1),),            # a nudge: vibration only
     CUE_WARNING: ((250, _LO, 1), (150, 0, 0), (250, _LO, 1)),
     CUE_BUTTON_ONLY: ((300, _LO, 1), (150, 0, 0), (150, _MID, 0)),
+    CUE_DRIVE_USB: ((100, _LO, 0), (80, 0, 0), (100, _LO, 0), (80, 0, 0), (100, _LO, 0)),
+    CUE_DRIVE_DEVICE: ((100, _HI, 0),),
 }
 
 _QUEUE_MAX = const(6)

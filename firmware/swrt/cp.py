@@ -5,18 +5,16 @@ The CircuitPython twin of ``swrt.mp``: ``build(spec)`` turns the parsed board fi
 ``Parts`` (a session clock on ``time.monotonic_ns``, the cue output on a ``pwmio``
 tone plus the speaker's enable pin, debounced ``keypad`` button events, the
 accelerometer driver on ``busio.I2C``). A part that fails is left out and recorded in
-``parts.faults``; ``build`` never raises. ``Runtime.step()`` does one pass of the
-loop and ``run()`` is the asyncio task that repeats it. The app, plan, engine, cues
-and drivers are the very modules MicroPython runs.
+``parts.faults``; ``build`` never raises. ``prepare`` wires them to the app and
+the asyncio runner (``swrt.runner``); the app, plan, engine, cues, runner and
+drivers are the very modules MicroPython runs.
 
 The port modules are imported here, at the top, and port objects handed to a
 constructor carry a type comment, so ``make typecheck`` checks every call against
 the board's own stubs; tests put fakes in ``sys.modules`` first.
 """
-import array
 import time
 
-import asyncio
 import board
 import busio
 import digitalio
@@ -25,14 +23,6 @@ import pwmio
 
 from drivers.sensor import SensorError
 
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
-
-POLL_MS = const(10)          # loop period: button latency and cue timing resolution
-_BATCH = const(32)           # accelerometer samples read per pass at most (FIFO depth)
 
 
 class Clock:
@@ -223,48 +213,74 @@ def build(spec, sensor=True, clock=None):
     return parts
 
 
-class Runtime:
-    """One pass of the board loop: button events, accelerometer batch, app service."""
-
-    def __init__(self, parts, app):
-        self.parts = parts
-        self.app = app
-        self.samples = array.array("h", [0] * (3 * _BATCH))
-        self.period_ms = 1000 // parts.rate_hz
-
-    def step(self):
-        parts = self.parts
-        app = self.app
-        now = parts.clock.now()
-        if parts.button is not None:
-            parts.button.drain(parts.clock, app.button)
-        if parts.sensor is not None:
-            try:
-                n = parts.sensor.read_into(self.samples)
-            except SensorError as e:
-                parts.sensor = None
-                parts.sensor_error = str(e)
-                app.fault(now, "sensor_fault", str(e))
-                n = 0
-            s = self.samples
-            for i in range(n):
-                k = 3 * i
-                app.sample(s[k], s[k + 1], s[k + 2], now - (n - 1 - i) * self.period_ms)
-        app.service(now)
-        return now
-
-    def finished(self):
-        return self.app.engine.done and not self.app.player.busy()
+BOARD_FILE = "board.json"
 
 
-async def run(runtime, poll_ms=POLL_MS):
-    """The board's only task: one ``step`` every ``poll_ms`` until the session is over."""
-    while not runtime.finished():
-        runtime.step()
-        await asyncio.sleep(poll_ms / 1000)
-    runtime.parts.output.off()
+def _reader(path):
+    def read():
+        try:
+            f = open(path)
+        except OSError:
+            return None
+        with f:
+            return f.read()
+    return read
 
 
-def main():
-    """Placeholder until the board file reader lands."""
-    return None
+def prepare(root="/", sinks=(), safe=False, clock=None):
+    """Board parts, app and runner (``swrt.runner``, shared with MicroPython), ready to run."""
+    from app import App, load_plan, unload_plan_parser
+    from swcore import boardspec
+    from swrt.runner import Runner
+
+    spec = None
+    board_error = None
+    try:
+        text = _reader(root + BOARD_FILE)()
+        if text is None:
+            board_error = "no %s on the device" % BOARD_FILE
+        else:
+            spec = boardspec.parse(text)
+    except Exception as e:
+        board_error = "%s: %s" % (BOARD_FILE, e)
+    parts = build(spec, sensor=not safe, clock=clock)
+    if board_error:
+        parts.faults.insert(0, ("board_fault", board_error))
+    name, steps, _text, plan_error = load_plan(_reader(root + "plan.json") if not safe
+                                               else (lambda: None))
+    motion = None
+    if parts.sensor is not None and not safe:
+        try:
+            from swcore.motion import MotionPipeline
+            motion = MotionPipeline(parts.rate_hz)
+        except ImportError:
+            pass
+    app = App(parts, name, steps, list(sinks), motion=motion)
+    unload_plan_parser()
+    return Runner(app, parts, plan_error)
+
+
+def console_sink(t, event, fields):
+    """Every event as one JSON line on the serial console (as main.py does on MicroPython)."""
+    import json
+    rec = {"t_ms": t, "event": event}
+    for k in fields:
+        rec[k] = fields[k]
+    print(json.dumps(rec))
+
+
+def main(root="/"):
+    from swrt.cpstorage import drive_mode, announce
+    try:
+        runner = prepare(root, (console_sink,))
+    except Exception as e:
+        print("sprintwatch: startup failed (%s); running the built-in session, button only" % e)
+        runner = prepare(root, (console_sink,), safe=True)
+        runner.parts.faults.append(("startup_fault", str(e)))
+    announce(runner.app, drive_mode())
+    try:
+        runner.run()
+    except Exception as e:
+        runner.parts.output.off()
+        print("sprintwatch: session stopped by an error: %s" % e)
+    return runner
