@@ -29,5 +29,8 @@ typecheck: stubs
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
+bench-motion: $(STAMP)
+	$(BIN)/python bench/run.py motion
+
 clean:
 	rm -rf $(VENV) out build

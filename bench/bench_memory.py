@@ -39,25 +39,34 @@ def run(heap_kib, cfg_path, mpy_dir):
     return False, 0, (proc.stdout + proc.stderr).strip()[-300:]
 
 
+def smallest_heap(cfg, mpy_dir, hi):
+    lo = 4
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if run(mid, cfg, mpy_dir)[0]:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
 def main():
     with tempfile.TemporaryDirectory() as out, tempfile.TemporaryDirectory() as mpy_dir:
         compile_tree(mpy_dir)
+        base = {"out": out, "presses": presses_from_args(DEMO_TAPS, "", ""), "rate_hz": 50}
         cfg = Path(out) / "config.json"
-        cfg.write_text(json.dumps({"out": out, "presses": presses_from_args(DEMO_TAPS, "", ""), "rate_hz": 50}))
+        cfg.write_text(json.dumps(dict(base, log=False)))
         cfg = str(cfg)
         done, heap, alloc = run(64, cfg, mpy_dir)
         if not done:
             print("error:", alloc)
-        print("default session under -X heapsize=64K: %s" % ("completed" if done else "FAILED"))
+        print("default session (no session log) under -X heapsize=64K: %s" % ("completed" if done else "FAILED"))
         print("heap in use after the session, after gc: %d of %d bytes" % (alloc, heap))
-        lo, hi = 4, 64
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if run(mid, cfg, mpy_dir)[0]:
-                hi = mid
-            else:
-                lo = mid + 1
-        print("smallest heap the session completes in: %d KiB" % lo)
+        print("smallest heap the session completes in: %d KiB" % smallest_heap(cfg, mpy_dir, 64))
+        logged = Path(out) / "config-log.json"
+        logged.write_text(json.dumps(base))
+        print("smallest heap with the session log on LittleFS: %d KiB"
+              % smallest_heap(str(logged), mpy_dir, 160))
         return 0 if done else 1
 
 

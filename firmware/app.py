@@ -5,10 +5,11 @@ returns. On a board, asyncio tasks call it (see ``swrt.runner``); the simulator 
 it from a virtual-time loop. Both run this very code.
 """
 from swcore.engine import Engine
-from swcore.cues import CuePlayer, CUE_ERROR
+from swcore.cues import CuePlayer, CUE_ERROR, CUE_WARNING, CUE_SLOPE_TURN, CUE_SLOPE_OK, CUE_SLOPE_LOW
 from swcore.gestures import Gestures, NAMES as GESTURE_NAMES, NONE as NO_GESTURE
 
 PLAN_FILE = "plan.json"
+FIRMWARE_VERSION = "0.1.0"
 _PARSER_MODULES = ("swcore.plan", "swcore.default_plan")
 
 
@@ -16,13 +17,23 @@ def unload_plan_parser():
     """Drop the plan parser and the built-in plan's source once the steps exist.
 
     They are needed only at start-up and take about a fifth of a 64 KiB heap;
-    on MicroPython, removing them from sys.modules lets the GC take them back.
+    on MicroPython, removing them from sys.modules and from their package lets the
+    GC take them back.
     """
+    _unload(_PARSER_MODULES)
+
+
+def _unload(names):
+    """Forget modules (and their package's reference) so the GC can take them back."""
     import sys
     if sys.implementation.name == "micropython":
-        for name in _PARSER_MODULES:
+        for name in names:
             if name in sys.modules:
                 del sys.modules[name]
+                package, _, attr = name.rpartition(".")
+                parent = sys.modules.get(package)
+                if parent is not None and hasattr(parent, attr):
+                    delattr(parent, attr)   # the package keeps its submodules alive too
 
 
 def load_plan(read_text):
@@ -60,7 +71,9 @@ class App:
         self.player = CuePlayer(board.output)
         self.gestures = Gestures()
         self.engine = Engine(steps, self.emit)
+        self.engine.motion_sensing = motion is not None
         self.motion = motion
+        self.slope = None    # a SlopeMeter while a step measures the slope
 
     def emit(self, t, event, fields):
         if event == "cue":
@@ -69,10 +82,20 @@ class App:
             display = getattr(self.board, "display", None)
             if display is not None:
                 display.show(t, fields["step"], fields.get("rep", 0), fields.get("of", 0))
+            if self.motion is not None and self.engine.step.get("measure") == "slope":
+                from swcore.slope import SlopeMeter     # only for Sprint Setup: unloaded after
+                self.slope = SlopeMeter(self.motion.rate)
         elif event == "sprint_go" and self.motion is not None:
-            self.motion.arm()
+            self.motion.arm(self.engine.step.get("cadence_floor_spm", 0))
+        elif event == "rep" and self.motion is not None and fields["motion"] and "steps" not in fields:
+            metrics = self.motion.rep_metrics()   # a rep ended by tap or time: still give its figures
+            for k in metrics:
+                fields[k] = metrics[k]
         elif event == "step_end" and self.motion is not None and fields["kind"] == "sprint":
             self.motion.disarm()
+        elif event == "step_end" and self.slope is not None:
+            self.slope = None
+            _unload(("swcore.slope",))
         for sink in self.sinks:
             sink(t, event, fields)
 
@@ -87,14 +110,51 @@ class App:
         self.emit(t, what, {"error": detail})
         self.emit(t, "cue", {"pattern": CUE_ERROR})
 
+    def warn(self, t, what, fields):
+        """Something the runner should know (storage full): log it, cue it once."""
+        self.emit(t, what, fields)
+        self.emit(t, "cue", {"pattern": CUE_WARNING})
+
     def sample(self, ax, ay, az, t):
         """One accelerometer sample (milli-g) taken at ``t``; the hot path."""
-        if self.motion is not None and self.motion.feed(ax, ay, az):
-            self._on_motion(t)
+        if self.motion is not None:
+            code = self.motion.feed(ax, ay, az)
+            if code:
+                self._on_motion(t, code)
+            if self.slope is not None:
+                code = self.slope.feed(ax, ay, az)
+                if code:
+                    self._on_slope(t, code)
 
-    def _on_motion(self, t):
-        """The pipeline reported an event; see swcore.motion for the codes."""
-        raise NotImplementedError("motion events arrive with the motion pipeline")
+    def _on_slope(self, t, code):
+        from swcore import slope
+        m = self.slope
+        if code == slope.FIRST:
+            self.emit(t, "cue", {"pattern": CUE_SLOPE_TURN})
+            return
+        g = m.gradient_x10
+        verdict = slope.verdict(g)
+        self.emit(t, "slope", {"gradient_pct": g / 10, "verdict": verdict,
+                               "first": list(m.first), "second": list(m.second)})
+        pattern = CUE_SLOPE_OK if verdict == slope.VERDICT_OK else (
+            CUE_WARNING if verdict == slope.VERDICT_STEEP else CUE_SLOPE_LOW)
+        self.emit(t, "cue", {"pattern": pattern})
+
+    def _on_motion(self, t, code):
+        """The pipeline reported ``code`` (swcore.motion) at sample time ``t``.
+
+        Detection needs a few strides, so the pipeline says how long ago the event
+        really happened; the engine gets that moment, not the moment it was seen.
+        """
+        from swcore import motion    # loaded by whoever made the pipeline; not before the plan
+        m = self.motion
+        at = t - m.lag * 1000 // m.rate
+        if code == motion.MOVE_START:
+            self.engine.motion_start(at)
+        elif code == motion.MOVE_STOP:
+            self.engine.motion_stop(at, m.rep_metrics())
+        elif code == motion.CADENCE_LOW:
+            self.engine.cadence_low(at, m.cadence_spm)
 
     def button(self, pressed, t):
         self.gestures.edge(pressed, t)
@@ -111,3 +171,24 @@ class App:
         e = self.engine
         return (e.done or e.paused or (e.deadline < 0 and e.ready_at < 0 and not e.marks)) \
             and not self.player.busy()
+
+
+def start_log(store, app, plan_text, faults=None):
+    """Begin the session file in ``store`` (swcore.logstore) and add its writer to the
+    app's sinks. A broken file system never stops the session: the problem goes to
+    ``faults`` as ``("storage_fault", detail)`` (the runner cues and logs those at
+    start), or straight to ``app.fault`` without a list. Returns the writer or None."""
+    try:
+        from swcore.logformat import crc32   # = swcore.plan.plan_hash, parser unloaded
+        plan_hash = crc32(plan_text.encode()) if plan_text else 0
+        writer = store.begin(app.plan_name, plan_hash, FIRMWARE_VERSION, plan_text is None)
+    except Exception as e:
+        detail = "cannot start the session log: %s" % e
+        if faults is None:
+            app.fault(0, "storage_fault", detail)
+        else:
+            faults.append(("storage_fault", detail))
+        return None
+    writer.on_warning = app.warn
+    app.sinks.append(writer)
+    return writer

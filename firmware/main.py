@@ -10,6 +10,7 @@ import json
 import sys
 
 BOARD_FILE = "board.json"
+LOG_DIR = "log"                               # session files (swcore.logstore)
 
 
 def _reader(path):
@@ -63,7 +64,7 @@ def prepare(machine, time_mod, root="", sinks=(console_sink,), safe=False):
         name, steps, _text, plan_error = load_plan(lambda: None)
         motion = None
     else:
-        name, steps, _text, plan_error = load_plan(_reader(root + "plan.json"))
+        name, steps, plan_text, plan_error = load_plan(_reader(root + "plan.json"))
         motion = _motion(parts.rate_hz) if parts.sensor is not None else None
     app = App(parts, name, steps, list(sinks), motion=motion)
     try:
@@ -71,7 +72,22 @@ def prepare(machine, time_mod, root="", sinks=(console_sink,), safe=False):
         unload_plan_parser()
     except ImportError:
         pass
+    if not safe:                              # (safe mode: the console is the log)
+        start_session_log(app, parts, root, plan_text)
     return Runner(app, parts, plan_error)
+
+
+def start_session_log(app, parts, root, plan_text):
+    """The session's file on the board's flash, added to the app's sinks. Sessions a
+    power cut left unfinished are closed as interrupted, their records kept."""
+    try:
+        from app import start_log
+        from swcore.logstore import SessionStore
+        store = SessionStore(root + LOG_DIR)
+    except Exception as e:
+        parts.faults.append(("storage_fault", "cannot open the session log: %s" % e))
+        return None
+    return start_log(store, app, plan_text, parts.faults)
 
 
 def hold_power(machine, root=""):

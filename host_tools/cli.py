@@ -7,6 +7,9 @@ import sys
 COMMAND_MODULES = [
     "host_tools.sim",
     "host_tools.plan_cmd",
+    "host_tools.log_cmd",
+    "host_tools.analyze",
+    "host_tools.compose",
 ]
 
 

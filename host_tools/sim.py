@@ -14,6 +14,9 @@ from host_tools import firmware
 # The demo: the runner ends Sprint Setup at 15:05, and taps each sprint away
 # (first at 15:10, then 2:05 after each walk back starts).
 DEMO_TAPS = "905,910,925,1055,1070,1200,1215,1345,1360,1490,1505,1635,1650"
+# With the recordings at hand the demo runs a composed session (host_tools.compose):
+# warm-up, six real sprints the motion pipeline ends by itself, walks back, cool-down.
+DEMO_SEED = 1
 
 
 def register(sub):
@@ -107,23 +110,53 @@ def summary(events):
             extra = ""
             if "steps" in e:
                 extra = ", %d steps, %.0f spm, peak %.1f g" % (e["steps"], e.get("cadence_spm", 0), e.get("peak_g", 0))
+            if "reaction_ms" in e:
+                extra += ", reaction %.1f s" % (e["reaction_ms"] / 1000)
+            elif e.get("motion") is False:
+                extra += " (no run seen)"
             lines.append("%8s  rep    %d: %.1f s (%s)%s" % (t, e["rep"], e["duration_ms"] / 1000, e["reason"], extra))
-        elif ev in ("pause", "resume", "plan_fallback", "sensor_fault", "sim_stopped"):
+        elif ev == "cue" and e.get("pattern") == "cadence_low":
+            lines.append("%8s  nudge  cadence %d spm below the floor" % (t, e.get("cadence_spm", 0)))
+            cues += 1
+            continue
+        elif ev in ("pause", "resume", "plan_fallback", "sensor_fault", "sim_stopped", "motion_no_tap"):
             detail = e.get("error") or e.get("why") or ""
             lines.append("%8s  %-6s %s" % (t, ev, detail))
         elif ev == "session_end":
-            lines.append("%8s  done   %d reps, paused %s" % (t, e["reps"], mmss(e["paused_ms"])))
+            moving = " (%d with a run)" % e["reps_moving"] if "reps_moving" in e else ""
+            lines.append("%8s  done   %d reps%s, paused %s" % (t, e["reps"], moving, mmss(e["paused_ms"])))
+        elif ev == "slope":
+            lines.append("%8s  slope  %.1f %% (%s)" % (t, e["gradient_pct"], e["verdict"]))
         elif ev == "cue":
             cues += 1
     lines.append("%d cues played" % cues)
     return "\n".join(lines)
 
 
+def demo_session(out, rate):
+    """Compose the demo's session trace (seeded) into ``out``; returns (trace, taps).
+
+    Falls back to standing still with DEMO_TAPS when the recordings are not there.
+    """
+    from host_tools import compose
+    if not compose.TRACES_DIR.is_dir():
+        return None, DEMO_TAPS
+    trace = Path(out) / "demo-session.csv"
+    labels = compose.compose_to(trace, DEMO_SEED, rate)
+    return str(trace), ",".join("%.2f" % t for t in labels["taps_s"])
+
+
 def run_command(args):
-    taps = args.taps or (DEMO_TAPS if args.demo else "")
+    taps, trace = args.taps, args.trace
+    if args.demo and not trace and not taps:
+        trace, taps = demo_session(args.out, args.rate)
+    elif args.demo and not taps:
+        taps = DEMO_TAPS
     presses = presses_from_args(taps, args.hold, args.double)
-    events = run_sim(args.out, args.plan, args.trace, presses, args.rate, args.runtime)
+    events = run_sim(args.out, args.plan, trace, presses, args.rate, args.runtime)
     if not args.quiet:
         print(summary(events))
         print("events: %s/events.jsonl, outputs: %s/actions.jsonl" % (args.out, args.out))
+        for log in sorted(Path(args.out).glob("session-*.swlog")):
+            print("session log: %s (read it with: sprintwatch log show %s)" % (log, log))
     return 0

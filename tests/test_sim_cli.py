@@ -76,7 +76,9 @@ def test_default_session_runs_in_a_64k_heap(tmp_path):
     mpy = tmp_path / "mpy"
     compile_tree(mpy)
     cfg = tmp_path / "cfg.json"
-    cfg.write_text(json.dumps({"out": str(tmp_path), "presses": presses_from_args(DEMO_TAPS, "", "")}))
+    # the core session; with the session log on the simulated flash see test_log_cmd.py
+    cfg.write_text(json.dumps({"out": str(tmp_path), "presses": presses_from_args(DEMO_TAPS, "", ""),
+                               "log": False}))
     env = firmware.micropython_env()
     env["MICROPYPATH"] = str(mpy)
     proc = subprocess.run([firmware.micropython_exe(), "-X", "heapsize=64K", "-c",

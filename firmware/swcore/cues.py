@@ -1,8 +1,10 @@
 """Cue patterns as data, and a non-blocking player that never overlaps two cues.
 
-A pattern is a tuple of segments ``(duration_ms, tone_hz, motor)``: tone_hz 0 is
+A pattern is written as segments ``(duration_ms, tone_hz, motor)``: tone_hz 0 is
 silence, motor 1 runs the vibration motor. The same pattern drives the buzzer and
-the motor together, so a runner who cannot hear the beep still feels it.
+the motor together, so a runner who cannot hear the beep still feels it. Patterns
+are kept packed, three bytes a segment (10 ms, 100 Hz units): as tuples they took
+about 7 KiB of a 64 KiB heap.
 """
 try:
     from micropython import const
@@ -23,6 +25,9 @@ CUE_RESUME = "resume"
 CUE_CADENCE_LOW = "cadence_low"
 CUE_WARNING = "warning"
 CUE_BUTTON_ONLY = "button_only"
+CUE_SLOPE_TURN = "slope_turn"    # first slope reading taken: turn the device round
+CUE_SLOPE_OK = "slope_ok"        # gradient within the seed's band
+CUE_SLOPE_LOW = "slope_low"      # gentler than the band
 CUE_DRIVE_USB = "drive_usb"          # CircuitPython: the computer may write the drive
 CUE_DRIVE_DEVICE = "drive_device"    # CircuitPython: the firmware owns the drive
 
@@ -30,33 +35,50 @@ _HI = const(2800)
 _MID = const(2000)
 _LO = const(1200)
 
+
+def _pack(*segments):
+    out = bytearray()
+    for length, tone, motor in segments:
+        out.append(length // 10)
+        out.append(tone // 100)
+        out.append(motor)
+    return bytes(out)
+
+
 PATTERNS = {
-    CUE_STEP_START: ((200, _MID, 1), (100, 0, 0), (200, _MID, 1)),
-    CUE_COUNTDOWN: ((120, _MID, 1),),
-    CUE_SPRINT_GO: ((600, _HI, 1),),
-    CUE_SPRINT_END: ((150, _HI, 1), (80, 0, 0), (150, _MID, 1), (80, 0, 0), (300, _LO, 1)),
-    CUE_RECOVERY_READY: ((150, _MID, 1), (100, 0, 0), (150, _HI, 1)),
-    CUE_RECOVERY_OVER: ((300, _HI, 1), (150, 0, 0), (300, _HI, 1), (150, 0, 0), (300, _HI, 1)),
-    CUE_SESSION_DONE: ((200, _LO, 1), (100, 0, 0), (200, _MID, 1), (100, 0, 0), (500, _HI, 1)),
-    CUE_ERROR: ((400, _LO, 1), (200, 0, 0), (400, _LO, 1), (200, 0, 0), (400, _LO, 1)),
-    CUE_PAUSE: ((400, _LO, 1),),
-    CUE_RESUME: ((100, _MID, 1), (80, 0, 0), (100, _MID, 1)),
-    CUE_CADENCE_LOW: ((250, 0, 1),),            # a nudge: vibration only
-    CUE_WARNING: ((250, _LO, 1), (150, 0, 0), (250, _LO, 1)),
-    CUE_BUTTON_ONLY: ((300, _LO, 1), (150, 0, 0), (150, _MID, 0)),
-    CUE_DRIVE_USB: ((100, _LO, 0), (80, 0, 0), (100, _LO, 0), (80, 0, 0), (100, _LO, 0)),
-    CUE_DRIVE_DEVICE: ((100, _HI, 0),),
+    CUE_STEP_START: _pack((200, _MID, 1), (100, 0, 0), (200, _MID, 1)),
+    CUE_COUNTDOWN: _pack((120, _MID, 1)),
+    CUE_SPRINT_GO: _pack((600, _HI, 1)),
+    CUE_SPRINT_END: _pack((150, _HI, 1), (80, 0, 0), (150, _MID, 1), (80, 0, 0), (300, _LO, 1)),
+    CUE_RECOVERY_READY: _pack((150, _MID, 1), (100, 0, 0), (150, _HI, 1)),
+    CUE_RECOVERY_OVER: _pack((300, _HI, 1), (150, 0, 0), (300, _HI, 1), (150, 0, 0), (300, _HI, 1)),
+    CUE_SESSION_DONE: _pack((200, _LO, 1), (100, 0, 0), (200, _MID, 1), (100, 0, 0), (500, _HI, 1)),
+    CUE_ERROR: _pack((400, _LO, 1), (200, 0, 0), (400, _LO, 1), (200, 0, 0), (400, _LO, 1)),
+    CUE_PAUSE: _pack((400, _LO, 1)),
+    CUE_RESUME: _pack((100, _MID, 1), (80, 0, 0), (100, _MID, 1)),
+    CUE_CADENCE_LOW: _pack((250, 0, 1)),            # a nudge: vibration only
+    CUE_WARNING: _pack((250, _LO, 1), (150, 0, 0), (250, _LO, 1)),
+    CUE_BUTTON_ONLY: _pack((300, _LO, 1), (150, 0, 0), (150, _MID, 0)),
+    CUE_SLOPE_TURN: _pack((100, _MID, 1), (100, 0, 0), (100, _MID, 1), (100, 0, 0), (100, _MID, 1)),
+    CUE_SLOPE_OK: _pack((150, _MID, 1), (80, 0, 0), (300, _HI, 1)),
+    CUE_SLOPE_LOW: _pack((300, _MID, 1), (80, 0, 0), (300, _LO, 0)),
+    CUE_DRIVE_USB: _pack((100, _LO, 0), (80, 0, 0), (100, _LO, 0), (80, 0, 0), (100, _LO, 0)),
+    CUE_DRIVE_DEVICE: _pack((100, _HI, 0)),
 }
 
 _QUEUE_MAX = const(6)
 _LATE_MS = const(100)  # a cue found later than this starts now rather than truncated
 
 
+def segments(name):
+    """A pattern as [(duration_ms, tone_hz, motor), ...]."""
+    p = PATTERNS[name]
+    return [(p[i] * 10, p[i + 1] * 100, p[i + 2]) for i in range(0, len(p), 3)]
+
+
 def duration(name):
-    total = 0
-    for seg in PATTERNS[name]:
-        total += seg[0]
-    return total
+    p = PATTERNS[name]
+    return sum(p[i] for i in range(0, len(p), 3)) * 10
 
 
 class CuePlayer:
@@ -103,7 +125,7 @@ class CuePlayer:
                 continue
             if self.seg_end > now:
                 return
-            self.seg += 1
+            self.seg += 3
             if self.seg >= len(self.pattern):
                 self.pattern = None
                 self.output.apply(self.seg_end, 0, 0)
@@ -111,6 +133,7 @@ class CuePlayer:
             self._enter(self.seg_end)
 
     def _enter(self, t):
-        length, tone, motor = self.pattern[self.seg]
-        self.output.apply(t, tone, motor)
-        self.seg_end = t + length
+        p = self.pattern
+        i = self.seg
+        self.output.apply(t, p[i + 1] * 100, p[i + 2])
+        self.seg_end = t + p[i] * 10

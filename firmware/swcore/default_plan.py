@@ -22,7 +22,7 @@ DEFAULT_PLAN = {
             "name": "Descending Sprints Set",
             "note": "Focus on fast, controlled downhill running to improve your descending technique.",
             "steps": [
-                {"name": "Sprint Setup", "kind": "open",
+                {"name": "Sprint Setup", "kind": "open", "measure": "slope",
                  "note": "Find a downhill gradient of about 5-10% that is approximately 100-150 meters long."},
                 {"repeat": 6, "steps": [
                     {"name": "Sprint", "kind": "sprint", "effort_pct": 80, "max_s": 45,

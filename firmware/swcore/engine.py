@@ -39,6 +39,8 @@ class Engine:
         self.sprint_start = 0
         self.first_stride = NEVER
         self.cadence_warned = False
+        self.motion_sensing = False   # the app has a motion pipeline: reps say whether one moved
+        self.moved_reps = 0
 
     # ---- inputs -------------------------------------------------------------
     def start(self, t):
@@ -111,16 +113,18 @@ class Engine:
             self.emit(t, "ignored", {"gesture": kind, "why": "timed step"})
 
     def motion_start(self, t):
-        """The motion pipeline saw the first stride of a run."""
-        if self._sprinting() and self.first_stride == NEVER:
-            self.first_stride = t
-        elif not self._sprinting():
-            self.emit(t, "motion_no_tap", {"step": self.step["name"] if self.step else ""})
+        """The motion pipeline saw the first stride of a run that began at ``t``."""
+        if self._sprinting():
+            if self.first_stride == NEVER:
+                self.first_stride = max(t, self.sprint_start)
+        elif self._waiting_for_sprint_tap():
+            # a run where a sprint could start, but no tap: log it, it is no rep
+            self.emit(t, "motion_no_tap", {"step": self.step["name"], "index": self.index})
 
     def motion_stop(self, t, metrics):
-        """The runner stopped; ``metrics`` are the rep's figures from the pipeline."""
+        """The runner stopped at ``t``; ``metrics`` are the rep's figures from the pipeline."""
         if self._sprinting() and self.first_stride != NEVER:
-            self._end_sprint(t, "motion", metrics)
+            self._end_sprint(max(t, self.first_stride), "motion", metrics)
 
     def cadence_low(self, t, spm):
         if self._sprinting() and not self.cadence_warned:
@@ -131,6 +135,12 @@ class Engine:
     def _sprinting(self):
         return (not self.done and not self.paused and self.step is not None
                 and self.step["kind"] == "sprint" and self.phase == "running")
+
+    def _waiting_for_sprint_tap(self):
+        if self.done or self.paused or self.step is None:
+            return False
+        kind = self.step["kind"]
+        return (kind == "sprint" and self.phase == "armed") or (kind == "recovery" and self.phase == "ready")
 
     def elapsed(self, now):
         """ms into the current step, not counting pauses."""
@@ -154,7 +164,10 @@ class Engine:
             self.step = None
             self.done = True
             self.emit(t, "cue", {"pattern": CUE_SESSION_DONE})
-            self.emit(t, "session_end", {"reps": self.reps, "paused_ms": self.paused_ms})
+            end = {"reps": self.reps, "paused_ms": self.paused_ms}
+            if self.motion_sensing:
+                end["reps_moving"] = self.moved_reps   # sprints where the runner really ran
+            self.emit(t, "session_end", end)
             return
         step = self.steps[index]
         self.step = step
@@ -202,6 +215,7 @@ class Engine:
                "motion": self.first_stride != NEVER}
         if self.first_stride != NEVER:
             rep["reaction_ms"] = self.first_stride - self.sprint_start
+            self.moved_reps += 1
         if metrics:
             for k in metrics:
                 rep[k] = metrics[k]

@@ -7,6 +7,7 @@ the laptop accepts is exactly a plan the device accepts.
 import json
 
 KINDS = ("timed", "open", "sprint", "recovery")
+MEASURES = ("slope",)   # what an open step may measure while it waits (docs/plan-format.md)
 DEFAULT_SPRINT_MAX_S = 45
 MAX_REPEAT = 50
 MAX_STEPS = 300
@@ -15,7 +16,7 @@ MAX_NAME = 48
 # Fields each kind may carry, beyond name/kind/note/effort_pct.
 _KIND_FIELDS = {
     "timed": ("duration_s",),
-    "open": (),
+    "open": ("measure",),
     "sprint": ("max_s", "cadence_floor_spm"),
     "recovery": ("min_s", "max_s"),
 }
@@ -123,6 +124,11 @@ def _step(chk, raw, step_no, set_name, out, rep, of):
         if not _is_number(e) or e <= 0 or e > 100:
             chk.fail(step_no, name, "effort_pct", "must be a number from 1 to 100, got %s" % repr(e))
         step["effort_pct"] = e
+    if "measure" in raw:
+        m = raw["measure"]
+        if m not in MEASURES:
+            chk.fail(step_no, name, "measure", "unknown measurement %s (one of %s)" % (repr(m), ", ".join(MEASURES)))
+        step["measure"] = m
     if kind == "timed":
         step["duration_ms"] = int(chk.seconds(raw, "duration_s", step_no, name, True) * 1000)
     elif kind == "sprint":

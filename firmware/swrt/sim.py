@@ -5,66 +5,27 @@ records every cue output and display change, and every event the app emits, to
 JSON-lines files. Configuration is a JSON file (written by ``sprintwatch sim``)::
 
     {"out": DIR, "plan": FILE|null, "trace": FILE.csv|null, "rate_hz": 50,
-     "presses": [[t_ms, hold_ms], ...], "limit_s": 14400}
+     "presses": [[t_ms, hold_ms], ...], "limit_s": 14400,
+     "flash_kb": 256, "wall_s": UNIX_S|null, "log": true}
+
+The session log goes to a LittleFS file system on a block device kept in
+DIR/flash.img (MicroPython) or to the folder DIR/flash (CPython); at the end each session file is copied to
+``DIR/session-NNNN.swlog`` and the flash figures to ``DIR/flash-stats.json``.
+``"log": false`` runs the session without a log (the core alone, for memory figures).
 
 Run: ``micropython -c "import swrt.sim as s; s.main('config.json')"`` with the
 firmware folder on MICROPYPATH.
 """
 import gc
 import json
+import os
 import sys
 
-from app import App, load_plan, unload_plan_parser
+from app import App, load_plan, unload_plan_parser, start_log
+
+STILL = (0, 0, 1000)     # no trace: the device lies still (swcore.trace loads only for a trace)
 
 BOUNCES_MS = (0, 2, 5)   # each scripted press and release bounces like a real switch
-STILL = (0, 0, 1000)     # a device lying still: 1 g on one axis
-
-
-class TraceReader:
-    """Streams a trace CSV (t_ms,ax,ay,az in milli-g) resampled to ``rate_hz``.
-
-    Linear interpolation between the recording's samples; after the end of the
-    recording the device lies still.
-    """
-
-    def __init__(self, path, rate_hz):
-        self.f = open(path)
-        header = self.f.readline().strip()
-        if header != "t_ms,ax,ay,az":
-            raise ValueError("%s: not a trace file (first line %s)" % (path, repr(header)))
-        self.rate = rate_hz
-        self.k = 0
-        self.prev = None
-        self.next = self._read()
-        self.ended = self.next is None
-
-    def _read(self):
-        while True:
-            line = self.f.readline()
-            if not line:
-                self.f.close()
-                return None
-            line = line.strip()
-            if line:
-                p = line.split(",")
-                return (int(p[0]), int(p[1]), int(p[2]), int(p[3]))
-
-    def sample(self):
-        """The next sample at the board rate, as (ax, ay, az) milli-g."""
-        t = self.k * 1000 / self.rate
-        self.k += 1
-        while self.next is not None and self.next[0] < t:
-            self.prev = self.next
-            self.next = self._read()
-        if self.next is None:
-            self.ended = True
-            return self.prev[1:] if self.prev else STILL
-        if self.prev is None or self.next[0] == t:
-            return self.next[1:]
-        a, b = self.prev, self.next
-        f = (t - a[0]) / (b[0] - a[0])
-        return (int(a[1] + (b[1] - a[1]) * f), int(a[2] + (b[2] - a[2]) * f),
-                int(a[3] + (b[3] - a[3]) * f))
 
 
 class Recorder:
@@ -148,18 +109,80 @@ def _read_plan(path):
     return read
 
 
-def run(cfg, sinks=()):
-    """Run one session in virtual time; returns the app (for tests)."""
+LOG_MOUNT = "/swlog"
+FLASH_BLOCK = 4096
+
+
+def open_flash(cfg):
+    """A fresh session store: LittleFS on a block device kept in DIR/flash.img under
+    MicroPython (returns the device too, for its counters), a folder under CPython.
+    (Imported here, after the plan parser is unloaded, so the two never share the heap.)"""
+    from swcore.logstore import SessionStore
+    if hasattr(os, "VfsLfs2"):
+        from swrt.fileblock import FileBlockDev
+        bdev = FileBlockDev(cfg["out"] + "/flash.img", FLASH_BLOCK,
+                            cfg.get("flash_kb", 256) * 1024 // FLASH_BLOCK)
+        os.VfsLfs2.mkfs(bdev)
+        try:
+            os.umount(LOG_MOUNT)
+        except OSError:
+            pass
+        os.mount(os.VfsLfs2(bdev), LOG_MOUNT)
+        return SessionStore(LOG_MOUNT), bdev
+    root = cfg["out"] + "/flash"
+    try:
+        for name in os.listdir(root):
+            os.remove(root + "/" + name)
+    except OSError:
+        pass
+    return SessionStore(root, quota=cfg.get("flash_kb", 256) * 1024), None
+
+
+def export_sessions(store, out):
+    """Copy every session file off the simulated flash: DIR/session-NNNN.swlog."""
+    from swcore.logformat import FILE_EXT
+    names = {}
+    for sid, _state in store.ids():
+        name = "session-%04d%s" % (sid, FILE_EXT)
+        with open(out + "/" + name, "wb") as f:
+            offset = 0
+            while True:
+                chunk = store.read(sid, offset, 256)
+                if not chunk:
+                    break
+                f.write(chunk)
+                offset += len(chunk)
+        names[sid] = name, offset
+    return names
+
+
+def run(cfg, sinks=(), store=None):
+    """Run one session in virtual time; returns the app (for tests). ``store`` is a
+    SessionStore to log to; by default a fresh simulated flash (``open_flash``)."""
     out = cfg["out"]
     rate = cfg.get("rate_hz", 50)
     recorder = Recorder(out)
     script = PressScript(cfg.get("presses", ()))
-    name, steps, _text, error = load_plan(_read_plan(cfg.get("plan")))
+    name, steps, text, error = load_plan(_read_plan(cfg.get("plan")))
     unload_plan_parser()
     gc.collect()
     board = SimBoard(recorder)
-    app = App(board, name, steps, [recorder.event] + list(sinks))
-    trace = TraceReader(cfg["trace"], rate) if cfg.get("trace") else None
+    from swcore.motion import MotionPipeline   # after the plan parser is gone: a smaller peak
+    app = App(board, name, steps, [recorder.event] + list(sinks), MotionPipeline(rate))
+    bdev = None
+    if store is None and cfg.get("log", True):
+        store, bdev = open_flash(cfg)
+    writer = None
+    if store is not None:
+        if cfg.get("wall_s"):
+            store.set_clock(cfg["wall_s"])
+        writer = start_log(store, app, text)
+    w0 = bdev.writes if bdev is not None else 0
+    e0 = bdev.erases if bdev is not None else 0
+    trace = None
+    if cfg.get("trace"):
+        from swcore.trace import TraceReader
+        trace = TraceReader(cfg["trace"], rate)
     limit_ms = int(cfg.get("limit_s", 4 * 3600) * 1000)
     k = 0
     now = 0
@@ -180,6 +203,16 @@ def run(cfg, sinks=()):
         k += 1
         now = k * 1000 // rate
     recorder.close()
+    if writer is not None:
+        files = export_sessions(store, out)
+        stats = {"files": [files[sid][0] for sid in sorted(files)], "records": writer.records,
+                 "dropped": writer.dropped, "bytes": files[writer.sid][1]}
+        if bdev is not None:
+            stats["block_writes"] = bdev.writes - w0
+            stats["erases"] = bdev.erases - e0
+            stats["block_size"] = bdev.block_size
+        with open(out + "/flash-stats.json", "w") as f:
+            f.write(json.dumps(stats))
     return app
 
 

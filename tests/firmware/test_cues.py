@@ -1,6 +1,6 @@
 """Cue patterns drive buzzer and motor together, never overlap, and keep their length."""
 from swcore import cues
-from swcore.cues import CuePlayer, PATTERNS
+from swcore.cues import CuePlayer, segments
 
 
 class _Output:
@@ -26,14 +26,14 @@ def _play(names_at, until, step=10):
 def test_every_engine_cue_has_a_pattern_that_buzzes_and_vibrates():
     for name in ("step_start", "countdown", "sprint_go", "sprint_end", "recovery_ready",
                  "recovery_over", "session_done", "error"):
-        pattern = PATTERNS[name]
+        pattern = segments(name)
         assert any(seg[1] > 0 for seg in pattern), name
         assert any(seg[2] for seg in pattern), name
 
 
 def test_a_pattern_plays_its_segments_at_absolute_times_and_ends_silent():
     log = _play([("sprint_go", 1000)], 3000, step=7)
-    assert log == [(1000, PATTERNS["sprint_go"][0][1], 1), (1600, 0, 0)]
+    assert log == [(1000, segments("sprint_go")[0][1], 1), (1600, 0, 0)]
 
 
 def test_two_cues_at_once_play_one_after_the_other():
@@ -50,4 +50,4 @@ def test_two_cues_at_once_play_one_after_the_other():
 
 def test_unknown_cue_plays_the_error_pattern():
     log = _play([("no-such-cue", 0)], 3000)
-    assert log[0][1:] == PATTERNS["error"][0][1:]
+    assert log[0][1:] == segments("error")[0][1:]

@@ -112,10 +112,16 @@ def test_motion_ends_a_sprint_with_its_metrics_and_reaction_time():
 def test_motion_without_a_tap_is_logged_not_taken_for_a_rep():
     e, sink = _engine()
     e.start(0)
-    e.motion_start(5000)
+    e.motion_start(5000)                # jogging in the warm-up: expected, not logged
     e.motion_stop(9000, {"steps": 10})
+    assert sink.of("motion_no_tap") == []
+    e.gesture(DOUBLE, 10000)
+    e.gesture(DOUBLE, 11000)
+    e.gesture(TAP, 12000)               # Sprint Setup done: sprint 1 waits for its tap
+    e.motion_start(15000)               # ... but the runner runs without tapping
+    e.motion_stop(30000, {"steps": 40})
     assert sink.of("rep") == []
-    assert len(sink.of("motion_no_tap")) == 1
+    assert [t for t, _, f in sink.of("motion_no_tap")] == [15000]
 
 
 def test_recovery_ready_cue_then_a_tap_starts_the_next_sprint():

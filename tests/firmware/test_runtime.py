@@ -45,7 +45,7 @@ class CountingMotion:
         self.times.append(self.app.t_now)
         return False
 
-    def arm(self):
+    def arm(self, cadence_floor_spm=0):
         pass
 
     def disarm(self):
@@ -53,6 +53,10 @@ class CountingMotion:
 
 
 class TimedApp(App):
+    def __init__(self, *args, **kwargs):
+        self.t_now = 0          # made here: a new attribute in the hot path would allocate
+        App.__init__(self, *args, **kwargs)
+
     def sample(self, ax, ay, az, t):
         self.t_now = t
         App.sample(self, ax, ay, az, t)
@@ -298,6 +302,13 @@ def test_main_runs_a_good_board_with_its_sensor():
     runner.start(0)
     assert runner.app.plan_name == "Short" and not runner.button_only
     assert runner.parts.sensor.chip == "bmi160" and m.i2c_args == (0, 9, 8, 400000)
+    # the session is logged to the board's flash, the plan named by its hash
+    writer = runner.app.sinks[-1]
+    from swcore.logformat import read_session
+    with open(writer.path, "rb") as f:
+        header, records, problems = read_session(f.read())
+    assert header["plan"] == "Short" and header["session"] == writer.sid and not problems
+    assert records == events.events
 
 
 def test_the_asyncio_loop_runs_a_short_session_in_real_time():

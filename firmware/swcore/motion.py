@@ -1,0 +1,393 @@
+"""Motion pipeline: steps, activity (still / walk / run) and run bouts from raw acceleration.
+
+Fed one sample at a time (milli-g, any orientation: only the magnitude is used) at
+the board's sensor rate. ``feed`` allocates nothing: all state is small ints and
+preallocated buffers, so it can run in a sensor IRQ/task under ``heap_lock``.
+
+How it works, per sample:
+1. magnitude |a| by integer Newton square root seeded with the previous value;
+2. band-pass: minus a centred 0.5 s moving average (gravity, sensor offset and the
+   arm's once-per-stride swing), then a short moving average (~80 ms) against jitter;
+3. a step is the highest point of a swing above a threshold that adapts to the
+   recent swings, at least a refractory time after the previous step;
+4. steps count only in a regular sequence (_CONFIRM_STEPS in a row with intervals
+   alike), which rejects driving, typing and housework jolts;
+5. a *bout* (a run, e.g. a sprint rep) starts when _RUN_STEPS intervals in a row are
+   at running cadence and ends at the last running step before a gap or a few slow
+   steps. Events are reported late by nature; ``lag`` says how many samples ago
+   the event really happened.
+"""
+from array import array
+
+try:
+    from micropython import const
+except ImportError:
+    def const(x):
+        return x
+
+# Event codes returned by feed().
+NONE = const(0)
+MOVE_START = const(1)   # a run bout began (lag: samples since its first step)
+MOVE_STOP = const(2)    # the bout ended (lag: samples since its last running step)
+CADENCE_LOW = const(3)  # armed, running, cadence below the floor for a while
+
+# Activity states.
+STILL = const(0)
+WALK = const(1)
+RUN = const(2)
+STATE_NAMES = ("still", "walk", "run")
+
+_MAX_MG = const(16000)           # clamp: keeps every product a small int on 32-bit ports
+_THRESHOLD_MIN_MG = const(100)    # smallest swing that can be a step
+_THRESHOLD_PCT = const(20)        # threshold: this share of the recent swing height
+_MIN_INTERVAL_MS = const(240)     # 250 steps/min is faster than any sprinter
+_MAX_INTERVAL_MS = const(1300)    # slower than this is not walking
+_REFRACTORY_PCT = const(45)      # no second step within this share of the last interval
+_REGULAR_PCT = const(45)            # consecutive intervals differ by at most this much
+_STRIDE_MS = const(800)          # a steady rhythm this slow is one foot's strides
+_CONFIRM_STEPS = const(4)         # steps in a row before any counts
+_RUN_SPM = const(140)             # running cadence, steps per minute
+_QUICK_SPM = const(125)          # a run starts with the first of an unbroken line of steps this quick
+_RUN_IMPACT_MG = const(1900)      # running lands harder than walking, wherever it is worn
+_RUN_STEPS = const(4)             # running intervals in a row that start a bout
+_SLOW_STEPS = const(3)            # slow intervals in a row that end a bout
+_STOP_GAP_MS = const(1200)        # no step for this long: stopped
+_LOW_STEPS = const(6)             # steps below the floor before the nudge
+
+_BASE_MS = const(500)             # high-pass window: keeps steps, drops gravity and strides
+
+
+class MotionPipeline:
+    def __init__(self, rate_hz):
+        rate = int(rate_hz)
+        if rate < 10 or rate > 400:
+            raise ValueError("motion: sensor rate %s Hz is outside 10..400" % rate_hz)
+        self.rate = rate
+        self.base_n = rate * _BASE_MS // 1000             # gravity/offset/stride average
+        self.base = array("h", [0] * self.base_n)
+        self.smooth_n = max(1, (rate * 80 + 500) // 1000)
+        self.smooth = array("h", [0] * self.smooth_n)
+        self.half = self.base_n // 2
+        self.delay = self.half + (self.smooth_n - 1) // 2  # filter delay, samples
+        self.min_iv = rate * _MIN_INTERVAL_MS // 1000
+        self.max_iv = rate * _MAX_INTERVAL_MS // 1000
+        self.gap = rate * _STOP_GAP_MS // 1000
+        self.quick_iv = rate * 60 // _QUICK_SPM
+        self.stride_iv = rate * _STRIDE_MS // 1000 if _STRIDE_MS else 1 << 20
+        self.cadence_floor = 0
+        self.reset()
+
+    def reset(self):
+        self.n = 0            # samples fed
+        self.mag = 1000       # last magnitude (Newton seed)
+        self.bi = 0
+        self.bsum = 0
+        self.bfill = 0
+        self.si = 0
+        self.ssum = 0
+        self.in_swing = False
+        self.swing_max = 0
+        self.swing_at = 0
+        self.swing_mag = 0
+        self.height = 0       # recent swing height (filtered mg), for the adaptive threshold
+        self.last_step = -1   # sample of the last candidate step
+        self.last_iv = 0
+        self.avg16 = 0        # typical interval of the current sequence, 1/16 samples
+        self.seq = 0          # candidate steps in the current regular sequence
+        self.seq_from = 0     # its first step
+        self.steps = 0        # counted steps
+        self.state = STILL
+        self.state_since = 0  # sample the state really began
+        self.quick = 0        # quick intervals in a row, regular or not
+        self.quick_from = 0   # first step of those
+        self.fast = 0         # running intervals in a row
+        self.fast_from = 0    # first step of that streak
+        self.fast_peak = 0    # highest magnitude within the streak
+        self.fast_mag = 0     # typical step impact within the streak (moving mean)
+        self.slow = 0         # slow intervals in a row during a bout
+        self.last_fast = 0    # last running step of the bout
+        self.cadence_spm = 0  # from the typical interval
+        # the current or last bout
+        self.bout_start = 0
+        self.bout_end = 0
+        self.bout_steps = 0
+        self.bout_peak_spm = 0
+        self.bout_peak_mg = 0
+        self.bouts = 0
+        self.armed = False
+        self.arm_at = 0
+        self.low = 0
+        self.low_sent = False
+        self.pending = NONE
+        self.pending_lag = 0
+        self.lag = 0          # samples between the event's real moment and now
+
+    # ---- control (not per sample) -----------------------------------------
+    def arm(self, cadence_floor_spm=0):
+        """A sprint started (tap): the next bout is a rep; watch the cadence floor."""
+        self.armed = True
+        self.arm_at = self.n
+        self.cadence_floor = int(cadence_floor_spm or 0)
+        self.low = 0
+        self.low_sent = False
+        if self.state == RUN:      # already running at the tap: the rep starts now
+            self._start_bout(self.n)
+            self.pending = MOVE_START
+            self.pending_lag = 0
+
+    def disarm(self):
+        self.armed = False
+
+    def rep_metrics(self):
+        """The current (or last) bout's figures; allocates, so call it only at a rep's end."""
+        end = self.bout_end if self.state != RUN else self.last_fast
+        span = end - self.bout_start
+        cadence = 0
+        if self.bout_steps > 1 and span > 0:
+            cadence = (self.bout_steps - 1) * 60 * self.rate // span
+        return {"steps": self.bout_steps, "cadence_spm": cadence,
+                "peak_cadence_spm": self.bout_peak_spm,
+                "peak_g": round(self.bout_peak_mg / 1000, 2),
+                "moving_ms": span * 1000 // self.rate}
+
+    def state_name(self):
+        return STATE_NAMES[self.state]
+
+    # ---- the hot path ----------------------------------------------------------
+    def feed(self, ax, ay, az):
+        """One sample in milli-g; returns an event code (NONE most of the time)."""
+        n = self.n + 1
+        self.n = n
+        # 1. magnitude: integer square root, Newton from the previous value
+        s = ax * ax + ay * ay + az * az
+        lim = _MAX_MG * _MAX_MG
+        if s > lim:
+            s = lim
+        m = self.mag
+        if s == 0:
+            m = 0
+        else:
+            if m <= 0:
+                m = 1000
+            while True:
+                m2 = (m + s // m) >> 1
+                if m2 == m or m2 == m + 1 or m2 == m - 1:
+                    m = m2
+                    break
+                m = m2
+        self.mag = m
+        # 2. band-pass: minus the 1 s mean, then a short mean
+        base = self.base
+        bi = self.bi
+        self.bsum += m - base[bi]
+        base[bi] = m
+        bi += 1
+        if bi == self.base_n:
+            bi = 0
+        self.bi = bi
+        if self.bfill < self.base_n:
+            self.bfill += 1
+        c = bi - 1 - self.half          # the sample in the middle of the window
+        if c < 0:
+            c += self.base_n
+        mc = base[c]                    # raw magnitude, in step with the filtered signal
+        d = mc - self.bsum // self.bfill
+        if d > 30000:
+            d = 30000
+        elif d < -30000:
+            d = -30000
+        sm = self.smooth
+        si = self.si
+        self.ssum += d - sm[si]
+        sm[si] = d
+        si += 1
+        if si == self.smooth_n:
+            si = 0
+        self.si = si
+        f = self.ssum // self.smooth_n
+        # 3. swings above the adaptive threshold
+        thr = self.height * _THRESHOLD_PCT // 100
+        if thr < _THRESHOLD_MIN_MG:
+            thr = _THRESHOLD_MIN_MG
+        event = NONE
+        if self.in_swing:
+            if f > self.swing_max:
+                self.swing_max = f
+                self.swing_at = n
+            if mc > self.swing_mag:
+                self.swing_mag = mc
+            if f < thr >> 1:
+                self.in_swing = False
+                event = self._swing_end()
+        elif f > thr and self.bfill == self.base_n:
+            self.in_swing = True
+            self.swing_max = f
+            self.swing_at = n
+            self.swing_mag = mc
+        # 4. nothing for a while: stopped
+        last = self.last_step
+        if last >= 0 and n - self.delay - last > self.gap and not self.in_swing:
+            if self.state != STILL:
+                if self.state == RUN:
+                    event = self._end_bout(self.last_fast, event)
+                self.state = STILL
+                self.state_since = last + (self.last_iv if self.last_iv < self.gap else 0)
+            self.seq = 0
+            self.fast = 0
+            self.last_step = -1
+            self.height = self.height >> 1
+        if event == NONE and self.pending != NONE:
+            event = self.pending
+            self.lag = self.pending_lag
+            self.pending = NONE
+        return event
+
+    # ---- per step (still allocation-free) ---------------------------------
+    def _swing_end(self):
+        h = self.swing_max
+        p = self.swing_at - self.delay
+        last = self.last_step
+        if last >= 0:
+            iv = p - last
+            refractory = (self.avg16 >> 4) * _REFRACTORY_PCT // 100 if self.seq > 1 else 0
+            if refractory < self.min_iv:
+                refractory = self.min_iv
+            if iv < refractory:
+                return NONE     # a second bump within one step
+        else:
+            iv = 0
+        self.height = (self.height * 3 + h) >> 2
+        self.last_step = p
+        self.last_iv = iv
+        if 0 < iv <= self.quick_iv:       # quick steps, regular or not: where a run may begin
+            if self.quick == 0:
+                self.quick_from = last
+            self.quick += 1
+        else:
+            self.quick = 0
+        if iv <= 0 or iv > self.max_iv * 2:
+            self.seq = 1
+            self.seq_from = p
+            self.fast = 0
+            return NONE
+        avg = (self.avg16 + 8) >> 4
+        counted = 1
+        if self.seq > 1:
+            tol = avg * _REGULAR_PCT // 100
+            diff = iv - avg
+            if diff < 0:
+                diff = -diff
+            if diff <= tol:
+                self.seq += 1
+                self.avg16 += (iv * 16 - self.avg16) >> 2
+            elif self.seq >= _CONFIRM_STEPS and iv - avg * 2 <= tol and avg * 2 - iv <= tol:
+                counted = 2     # one step too weak to see: count it, keep the rhythm
+                self.seq += 1
+            elif iv <= self.max_iv:
+                self.seq = 2    # this interval may start a new regular run
+                self.seq_from = last
+                self.avg16 = iv * 16
+            else:
+                self.seq = 1
+                self.seq_from = p
+                self.fast = 0
+                return NONE
+        elif iv <= self.max_iv:
+            self.seq = 2
+            self.seq_from = last
+            self.avg16 = iv * 16
+        else:
+            self.seq = 1
+            self.seq_from = p
+            self.fast = 0
+            return NONE
+        if self.avg16 >= self.stride_iv * 16:
+            counted += counted  # this slow a rhythm is strides, the other foot too weak to see
+        event = NONE
+        if self.seq == _CONFIRM_STEPS:
+            self.steps += _CONFIRM_STEPS
+            if self.state == STILL:
+                self.state = WALK
+                self.state_since = self.seq_from
+        elif self.seq > _CONFIRM_STEPS:
+            self.steps += counted
+        self.cadence_spm = 960 * self.rate // self.avg16
+        # 5. bouts (by the mean interval: left and right steps often differ)
+        if self.cadence_spm >= _RUN_SPM:
+            if self.fast == 0:
+                self.fast_from = last
+                self.fast_peak = self.swing_mag
+                self.fast_mag = self.swing_mag
+            self.fast_mag = (self.fast_mag * 3 + self.swing_mag) >> 2
+            self.fast += 1
+            if self.swing_mag > self.fast_peak:
+                self.fast_peak = self.swing_mag
+            if self.state == RUN:
+                self.last_fast = p
+                self.bout_steps += 1 + self.slow   # slow steps that did not end the bout
+                self.slow = 0
+                if self.cadence_spm > self.bout_peak_spm:
+                    self.bout_peak_spm = self.cadence_spm
+                if self.swing_mag > self.bout_peak_mg:
+                    self.bout_peak_mg = self.swing_mag
+                event = self._check_floor()
+            elif self.fast >= _RUN_STEPS and self.seq >= _RUN_STEPS and self.fast_mag >= _RUN_IMPACT_MG:
+                start = self.fast_from
+                steps = self.fast + 1
+                if self.quick > self.fast:    # the rhythm settled a step or two into the run
+                    start = self.quick_from
+                    steps = self.quick + 1
+                if self.armed and start < self.arm_at:
+                    start = self.arm_at
+                self.state = RUN
+                self.state_since = start
+                self._start_bout(start)
+                self.bout_steps = steps
+                self.bout_peak_mg = self.fast_peak
+                self.bout_peak_spm = self.cadence_spm
+                self.last_fast = p
+                self.lag = self.n - start
+                event = MOVE_START
+        else:
+            self.fast = 0
+            if self.state == RUN:
+                self.slow += 1
+                if self.slow >= _SLOW_STEPS:
+                    event = self._end_bout(self.last_fast, NONE)
+                    self.state = WALK
+                    self.state_since = self.last_fast
+        return event
+
+    def _check_floor(self):
+        if not self.armed or self.cadence_floor <= 0 or self.low_sent:
+            return NONE
+        if self.cadence_spm < self.cadence_floor:
+            self.low += 1
+            if self.low >= _LOW_STEPS:
+                self.low_sent = True
+                self.lag = 0
+                return CADENCE_LOW
+        else:
+            self.low = 0
+        return NONE
+
+    def _start_bout(self, start):
+        self.bout_start = start
+        self.bout_end = start
+        self.bout_steps = 0
+        self.bout_peak_spm = 0
+        self.bout_peak_mg = 0
+        self.slow = 0
+        self.low = 0
+        self.low_sent = False
+
+    def _end_bout(self, end, event):
+        self.bout_end = end
+        self.bouts += 1
+        self.quick = 0          # the next run cannot begin before this one ended
+        if event != NONE:   # two events in one sample: report the stop next sample
+            self.pending = MOVE_STOP
+            self.pending_lag = self.n + 1 - end
+            return event
+        self.lag = self.n - end
+        return MOVE_STOP

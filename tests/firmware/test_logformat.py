@@ -1,0 +1,156 @@
+"""The session log format: every event round-trips, and no damaged byte is read as data."""
+import binascii
+
+from expect import raises
+from swcore import logformat as fmt
+
+EVENTS = [
+    (0, "plan_fallback", {"error": "plan error: set 1 'Main': field 'sets': is missing"}),
+    (0, "step_start", {"set": "Warm-Up Set", "step": "Easy Jog", "kind": "timed", "index": 0}),
+    (0, "cue", {"pattern": "step_start"}),
+    (597000, "cue", {"pattern": "countdown"}),
+    (910000, "sprint_go", {"rep": 1}),
+    (911000, "sprint_tick", {"cadence_spm": 182, "peak_g": 3.41}),
+    (912000, "cue", {"pattern": "cadence_low", "cadence_spm": 140}),
+    (925000, "rep", {"rep": 1, "start_ms": 910000, "duration_ms": 15000, "reason": "motion",
+                     "motion": True, "reaction_ms": 420, "steps": 44, "cadence_spm": 176.5,
+                     "peak_g": 3.9}),
+    (925000, "step_end", {"set": "Descending Sprints Set", "step": "Sprint", "kind": "sprint",
+                          "index": 3, "reason": "motion"}),
+    (930000, "ignored", {"gesture": "tap", "why": "recovery not over"}),
+    (931000, "pause", {"step": "Walk Back Recovery", "index": 4}),
+    (961000, "resume", {"paused_ms": 30000}),
+    (962000, "sensor_fault", {"error": "OSError: [Errno 19] ENODEV"}),
+    (963000, "motion_no_tap", {"step": "Walk Back Recovery"}),
+    (2730000, "session_end", {"reps": 6, "paused_ms": 30000}),
+]
+
+ODD = [
+    (5, "made_up_event", {"a": 1, "b": -7, "c": "naïve ✓", "d": None, "e": [1, [2, "x"]],
+                          "f": {"k": 1.5}, "g": 0.1 + 0.2, "h": -2.25, "i": False, "j": 2 ** 40}),
+    (6, "rep", {"rep": 2, "new_metric": 12.345678, "reason": "something new"}),
+    (7, "sprint_tick", {"cadence_spm": 180, "peak_g": 2.0, "extra": 1}),   # not packable
+    (8, "sprint_tick", {"cadence_spm": 181.5, "peak_g": 2.0}),            # not packable
+    (9, "cue", {}),
+    (4000000000, "step_start", {"index": -1, "step": ""}),
+]
+
+
+def _file(events, **kw):
+    head = fmt.encode_header(kw.get("session", 3), kw.get("boot", 7), "Descending Sprints",
+                             0x1234ABCD, "0.1.0", kw.get("wall_s"))
+    return head + b"".join(fmt.encode_record(t, e, f) for t, e, f in events)
+
+
+def test_crc_fallback_equals_binascii():
+    samples = [b"", b"a", b"123456789", bytes(range(256)), b"\xff" * 1000]
+    for s in samples:
+        assert fmt.crc32_pure(s) == binascii.crc32(s) & 0xFFFFFFFF
+        assert fmt.crc32(s) == fmt.crc32_pure(s)
+    assert fmt.crc32_pure(b"123456789") == 0xCBF43926   # the CRC-32 check value
+    # chained, as the store computes a whole file's CRC chunk by chunk
+    assert fmt.crc32_pure(b"6789", fmt.crc32_pure(b"12345")) == 0xCBF43926
+
+
+def test_header_fields_round_trip():
+    header, records, problems = fmt.read_session(_file([], wall_s=1790000000))
+    assert problems == [] and records == []
+    assert header["session"] == 3 and header["boot"] == 7
+    assert header["plan"] == "Descending Sprints" and header["plan_hash"] == 0x1234ABCD
+    assert header["fw"] == "0.1.0" and header["format"] == fmt.VERSION
+    assert header["clock_set"] is True and header["wall_s"] == 1790000000
+    header, _, _ = fmt.read_session(_file([]))
+    assert header["clock_set"] is False and "wall_s" not in header
+
+
+def test_app_events_and_unknown_ones_round_trip():
+    header, records, problems = fmt.read_session(_file(EVENTS + ODD))
+    assert problems == []
+    assert len(records) == len(EVENTS + ODD)
+    for got, want in zip(records, EVENTS + ODD):
+        assert got == want, (got, want)
+        for k in want[2]:   # same types too: 2.0 stays a float, 1 an int, True a bool
+            assert type(got[2][k]) is type(want[2][k]), (k, got, want)
+
+
+def test_sprint_tick_is_compact():
+    rec = fmt.encode_record(911000, "sprint_tick", {"cadence_spm": 182, "peak_g": 3.41})
+    assert len(rec) <= 14, len(rec)   # 4 of them the CRC
+    generic = fmt.encode_record(911000, "sprint_tick2", {"cadence_spm": 182, "peak_g": 3.41})
+    assert len(rec) < len(generic)
+
+
+def test_bad_records_are_refused_with_a_reason():
+    assert "t_ms" in str(raises(fmt.FormatError, fmt.encode_record, -1, "cue", {}))
+    e = raises(fmt.FormatError, fmt.encode_record, 0, "plan_fallback", {"error": "x" * 2000})
+    assert "plan_fallback" in str(e)
+
+
+def test_every_truncation_keeps_whole_records_and_says_so():
+    data = _file(EVENTS)
+    header_len = fmt.decode_header(data)[1]
+    ends = [header_len]
+    for t, e, f in EVENTS:
+        ends.append(ends[-1] + len(fmt.encode_record(t, e, f)))
+    for cut in range(len(data) + 1):
+        header, records, problems = fmt.read_session(data[:cut])
+        if cut < header_len:
+            assert header is None and records == [] and problems
+            continue
+        whole = len([e for e in ends[1:] if e <= cut])
+        assert records == EVENTS[:whole], cut
+        if cut in ends:
+            assert problems == [], (cut, problems)
+        else:
+            assert len(problems) == 1 and "truncated" in problems[0], (cut, problems)
+
+
+def test_damage_is_skipped_never_read_as_data():
+    data = _file(EVENTS)
+    header_len = fmt.decode_header(data)[1]
+    for pos in range(header_len, len(data), 3):
+        for flip in (0x01, 0x80):
+            bad = bytearray(data)
+            bad[pos] ^= flip
+            header, records, problems = fmt.read_session(bytes(bad))
+            assert problems, pos
+            assert len(records) == len(EVENTS) - 1, (pos, problems)
+            # the records read are the real ones, in order
+            i = 0
+            for r in records:
+                while EVENTS[i] != r:
+                    i += 1
+                i += 1
+
+
+def test_garbage_and_wrong_versions_never_raise():
+    data = _file(EVENTS)
+    wrong = bytearray(data)
+    wrong[4] = fmt.VERSION + 1
+    header, records, problems = fmt.read_session(bytes(wrong))
+    assert header is None and records == [] and "version" in problems[0]
+    for junk in (b"", b"SWLG", b"\x00" * 100, b"\xff" * 300, b"hello world" * 20, data[:50] + data):
+        header, records, problems = fmt.read_session(junk)
+        assert problems
+    # erased flash after the last record (a cut between the allocation and the write)
+    header, records, problems = fmt.read_session(data + b"\xff" * 64)
+    assert records == EVENTS and problems
+    header, records, problems = fmt.read_session(data + b"\x00" * 64)
+    assert records == EVENTS and problems
+
+
+def test_a_default_session_fits_in_a_few_kilobytes():
+    # one full default session, the way the simulator would log it (6 reps + ticks)
+    events = list(EVENTS)
+    for rep in range(6):
+        for s in range(15):
+            events.append((911000 + s * 1000, "sprint_tick", {"cadence_spm": 180 + s, "peak_g": 3.1}))
+        events.extend(EVENTS[1:12])
+    size = len(_file(events))
+    assert size < 6 * 1024, size
+
+
+def test_the_documented_example_bytes():
+    # docs/log-format.md, "Example"
+    rec = fmt.encode_record(597000, "cue", {"pattern": "countdown"})
+    assert rec == bytes([0x06, 0x03, 0x88, 0xb8, 0x24, 0x3b, 0x0a, 0xd6, 0xed, 0x5b, 0xc2])

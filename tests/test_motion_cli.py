@@ -1,0 +1,82 @@
+"""Motion on the laptop: ``sprintwatch analyze`` and the simulator on composed sessions."""
+import json
+
+import pytest
+
+from host_tools import cli, compose
+from host_tools.sim import run_sim
+
+pytestmark = pytest.mark.skipif(not compose.TRACES_DIR.is_dir(), reason="recordings not found")
+
+SHORT_PLAN = {"name": "Two sprints", "sets": [{"name": "Hill", "steps": [
+    {"name": "Sprint Setup", "kind": "open", "measure": "slope"},
+    {"repeat": 2, "steps": [
+        {"name": "Sprint", "kind": "sprint", "max_s": 45, "cadence_floor_spm": 150},
+        {"name": "Walk Back Recovery", "kind": "recovery", "min_s": 120, "max_s": 180}]}]}]}
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory):
+    path = tmp_path_factory.mktemp("session") / "s.csv"
+    labels = compose.compose_to(path, seed=3, sprints=2, warmup=False)
+    return path, labels
+
+
+def test_composing_is_repeatable_and_labelled(session, tmp_path):
+    path, labels = session
+    again = compose.compose_to(tmp_path / "again.csv", seed=3, sprints=2, warmup=False)
+    assert again == labels
+    assert (tmp_path / "again.csv").read_text() == path.read_text()
+    assert [s["label"] for s in labels["segments"]].count("run") == 2
+    assert len(labels["taps_s"]) == 3 and len(labels["reps"]) == 2
+
+
+def test_analyze_finds_each_rep_within_a_second(session, capsys):
+    path, labels = session
+    assert cli.main(["analyze", str(path), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"steps", "reps", "activity"}
+    assert len(out["reps"]) == 2
+    for found, true in zip(out["reps"], labels["reps"]):
+        assert abs(found["start_s"] - true["start_s"]) <= 1.0, (found, true)
+        assert abs(found["end_s"] - true["end_s"]) <= 1.0, (found, true)
+        assert found["cadence_spm"] >= 140 and found["peak_g"] >= 2 and found["steps"] > 20
+    assert {a["state"] for a in out["activity"]} == {"still", "walk", "run"}
+    runs = [a for a in out["activity"] if a["state"] == "run"]
+    assert len(runs) == 2
+
+
+def test_analyze_prints_a_table_without_json(session, capsys):
+    path, _ = session
+    assert cli.main(["analyze", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "reps (runs):" in out and "activity:" in out and " run" in out
+
+
+def test_analyze_names_a_bad_file(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("time,x,y,z\n0,1,2,3\n")
+    assert cli.main(["analyze", str(bad)]) == 2
+    assert "bad.csv" in capsys.readouterr().err
+    bad.write_text("t_ms,ax,ay,az\n0,1,2,3\n20,1,two,3\n")
+    assert cli.main(["analyze", str(bad)]) == 2
+    assert "line 3" in capsys.readouterr().err
+    assert cli.main(["analyze", str(tmp_path / "missing.csv")]) == 2
+    assert "missing.csv" in capsys.readouterr().err
+
+
+def test_simulator_logs_reps_with_metrics_ended_by_motion(session, tmp_path):
+    path, labels = session
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(SHORT_PLAN))
+    presses = [[round(t * 1000), 120] for t in labels["taps_s"]]
+    events = run_sim(tmp_path / "out", plan, path, presses, 50)
+    reps = [e for e in events if e["event"] == "rep"]
+    assert len(reps) == 2
+    for rep, true in zip(reps, labels["reps"]):
+        assert rep["reason"] == "motion" and rep["motion"] is True
+        assert abs(rep["reaction_ms"] / 1000 - (true["start_s"] - true["go_s"])) <= 1.0
+        assert abs(rep["t_ms"] / 1000 - true["end_s"]) <= 1.0
+        for k in ("steps", "cadence_spm", "peak_cadence_spm", "peak_g"):
+            assert k in rep
+    assert events[-1]["event"] == "session_end" and events[-1]["reps_moving"] == 2
