@@ -20,8 +20,10 @@ test: $(STAMP) typecheck
 
 # Each target port's published stubs in a folder of its own (.stubs/NAME), then
 # every board's firmware checked against its port's (host_tools/typecheck.py).
+# .cplib/: the CircuitPython libraries from PyPI, without Blinka (host_tools/cplibs.py).
 stubs: $(STAMP)
 	$(BIN)/python -m host_tools.typecheck --install
+	$(BIN)/python -m host_tools.cplibs
 
 typecheck: stubs
 	$(BIN)/python -m host_tools.typecheck

@@ -60,6 +60,7 @@ CONFIG = {
     "reportOptionalMemberAccess": "none",     # the core's "None until started" fields
     "reportOptionalSubscript": "none",
     "reportAssignmentType": "none",           # the `def const(x)` fallback vs the stub's
+    "reportPossiblyUnboundVariable": "none",         # flow the checker cannot follow, not an API
     "reportAttributeAccessIssue": "error",
     "reportCallIssue": "error",
     "reportArgumentType": "error",
@@ -260,10 +261,11 @@ def prepare(spec, firmware, out_dir):
 
 
 def guarded_lines(path):
-    """Lines inside ``try:`` bodies that catch ImportError or AttributeError.
+    """Lines of ``try:`` statements that catch ImportError or AttributeError.
 
-    Such a block is a deliberate feature probe (``from time import sleep_ms`` with a
-    fallback for CircuitPython), so what it calls may be missing on some ports.
+    Such a block is a deliberate feature probe (``from time import sleep_ms``, with a
+    fallback for CircuitPython in the handler), so what its body and its handlers call
+    may each be missing on some port.
     """
     lines = set()
     for node in ast.walk(ast.parse(Path(path).read_text(), str(path))):
@@ -274,8 +276,7 @@ def guarded_lines(path):
             types = h.type.elts if isinstance(h.type, ast.Tuple) else [h.type]
             caught.update(t.id for t in types if isinstance(t, ast.Name))
         if caught & {"ImportError", "AttributeError"}:
-            for stmt in node.body:
-                lines.update(range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1))
+            lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
     return lines
 
 
@@ -283,7 +284,8 @@ def _is_none_artifact(diag):
     """Pyright's None-until-set inference (``self.x = None`` then set elsewhere)."""
     msg = diag.get("message", "")
     return diag.get("rule") in ("reportAttributeAccessIssue", "reportArgumentType") and \
-        ('"None" is not assignable to' in msg or 'is not assignable to "None"' in msg)
+        ('"None" is not assignable to' in msg or 'is not assignable to "None"' in msg
+         or '"None" is incompatible with' in msg)
 
 
 def run_board(spec, firmware, out_dir):

@@ -102,6 +102,16 @@ def test_default_session_runs_as_on_the_simulated_board(tmp_path, monkeypatch, b
     cues = [e for e in dev.events if e["event"] == "cue"]
     assert len([hz for hz in tones if hz]) >= len(cues) > 20
     assert tones[-1] == 0                                      # silent at the end
+    # the session file on the drive reads back with the host's decoder
+    from swcore import logformat
+    files = sorted((dev.drive / "log").glob("*"))
+    data = [f.read_bytes() for f in files if f.suffix not in (".json", ".tmp", ".new")]
+    decoded = [logformat.read_session(d) for d in data]
+    sessions = [(h, recs) for h, recs, problems in decoded if h is not None and not problems]
+    assert len(sessions) == 1, [f.name for f in files]
+    recs = sessions[0][1]
+    events = [r["event"] if isinstance(r, dict) else r[1] for r in recs]
+    assert events.count("rep") == 6 and "session_end" in events, events
 
 
 def test_circuit_playground_speaker_is_enabled_only_while_a_tone_plays(tmp_path, monkeypatch):
@@ -134,9 +144,11 @@ def test_boot_gives_the_drive_to_the_firmware_unless_the_button_is_held(
     assert dev.cpstorage.boot(str(dev.drive) + "/") == mode
     assert dev.storage.readonly is held                        # firmware writes unless held
     assert dev.cpstorage.drive_mode() == mode
-    runner = dev.cp.prepare(str(dev.drive) + "/", [dev.sink], clock=dev.cp.Clock(dev.clock.monotonic_ns))
+    runner = dev.cp.prepare(str(dev.drive) + "/", [dev.sink], clock=dev.cp.Clock(dev.clock.monotonic_ns),
+                            save_sessions=dev.cpstorage.drive_mode() == "device")
     dev.cpstorage.announce(runner.app, dev.cpstorage.drive_mode())
     runner.app.service(0)
+    assert any((dev.drive / "log").glob("*")) is (not held)   # a session file only when saving
     first = [e for e in dev.events if e["event"] == "cue"][0]
     assert first["pattern"] == ("drive_usb" if held else "drive_device")
     assert [e for e in dev.events if e["event"] == "drive_mode"][0]["sessions_saved"] is (not held)

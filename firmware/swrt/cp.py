@@ -227,9 +227,16 @@ def _reader(path):
     return read
 
 
-def prepare(root="/", sinks=(), safe=False, clock=None):
-    """Board parts, app and runner (``swrt.runner``, shared with MicroPython), ready to run."""
-    from app import App, load_plan, unload_plan_parser
+LOG_DIR = "log"                # session files (swcore.logstore), as on MicroPython
+
+
+def prepare(root="/", sinks=(), safe=False, clock=None, save_sessions=True):
+    """Board parts, app and runner (``swrt.runner``, shared with MicroPython), ready to run.
+
+    ``save_sessions`` is False while the computer owns the drive (``swrt.cpstorage``):
+    the session then runs without a log file.
+    """
+    from app import App, load_plan, unload_plan_parser, start_log
     from swcore import boardspec
     from swrt.runner import Runner
 
@@ -246,8 +253,8 @@ def prepare(root="/", sinks=(), safe=False, clock=None):
     parts = build(spec, sensor=not safe, clock=clock)
     if board_error:
         parts.faults.insert(0, ("board_fault", board_error))
-    name, steps, _text, plan_error = load_plan(_reader(root + "plan.json") if not safe
-                                               else (lambda: None))
+    name, steps, plan_text, plan_error = load_plan(_reader(root + "plan.json") if not safe
+                                                   else (lambda: None))
     motion = None
     if parts.sensor is not None and not safe:
         try:
@@ -257,6 +264,12 @@ def prepare(root="/", sinks=(), safe=False, clock=None):
             pass
     app = App(parts, name, steps, list(sinks), motion=motion)
     unload_plan_parser()
+    if save_sessions and not safe:
+        try:
+            from swcore.logstore import SessionStore
+            start_log(SessionStore(root + LOG_DIR), app, plan_text, parts.faults)
+        except Exception as e:
+            parts.faults.append(("storage_fault", "cannot open the session log: %s" % e))
     return Runner(app, parts, plan_error)
 
 
@@ -270,14 +283,15 @@ def console_sink(t, event, fields):
 
 
 def main(root="/"):
-    from swrt.cpstorage import drive_mode, announce
+    from swrt.cpstorage import drive_mode, announce, DEVICE
+    mode = drive_mode()
     try:
-        runner = prepare(root, (console_sink,))
+        runner = prepare(root, (console_sink,), save_sessions=mode == DEVICE)
     except Exception as e:
         print("sprintwatch: startup failed (%s); running the built-in session, button only" % e)
         runner = prepare(root, (console_sink,), safe=True)
         runner.parts.faults.append(("startup_fault", str(e)))
-    announce(runner.app, drive_mode())
+    announce(runner.app, mode)
     try:
         runner.run()
     except Exception as e:
