@@ -90,6 +90,33 @@ def start_session_log(app, parts, root, plan_text):
     return start_log(store, app, plan_text, parts.faults)
 
 
+def start_sync(runner, root=""):
+    """The Bluetooth sync service (swrt.ble_mp) for this session's store, or None: on a
+    port without ``bluetooth``, or a device not provisioned with a key by `sprintwatch
+    flash` (no key, no radio). It never stops the session."""
+    store = None
+    for sink in runner.app.sinks:
+        store = getattr(sink, "store", store)
+    try:
+        open(root + "sync.key").close()
+    except OSError:
+        return None
+    if store is None:
+        return None
+    try:
+        from swrt import ble_mp
+    except ImportError:
+        return None
+    try:
+        from app import FIRMWARE_VERSION
+        sync = ble_mp.start_sync(store, root, firmware=FIRMWARE_VERSION)
+    except Exception as e:
+        runner.parts.faults.append(("sync_fault", "Bluetooth sync not started: %s" % e))
+        return None
+    runner.background.append(sync.run())
+    return sync
+
+
 def hold_power(machine, root=""):
     """First thing at power-on: some boards switch off unless a pin is driven at once."""
     try:
@@ -114,6 +141,7 @@ def main(machine=None, time_mod=None, root=""):
             sys.print_exception(e)
         runner = prepare(machine, time_mod, root, safe=True)
         runner.parts.faults.append(("startup_fault", str(e)))
+    sync = start_sync(runner, root)
     try:
         runner.run()
     except Exception as e:
@@ -121,6 +149,9 @@ def main(machine=None, time_mod=None, root=""):
         print("sprintwatch: session stopped by an error: %s" % e)
         if hasattr(sys, "print_exception"):
             sys.print_exception(e)
+    if sync is not None:                      # session over: stay available for sync
+        import asyncio
+        asyncio.run(sync.run())
     return runner
 
 

@@ -10,6 +10,7 @@ COMMAND_MODULES = [
     "host_tools.log_cmd",
     "host_tools.analyze",
     "host_tools.compose",
+    "host_tools.sync_cmd",
 ]
 
 

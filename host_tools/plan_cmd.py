@@ -22,6 +22,13 @@ def register(sub):
     s.add_argument("file", nargs="?", help="plan JSON file (default: the built-in session)")
     s.add_argument("--json", action="store_true", help="print the plan JSON instead of the step list")
     s.set_defaults(func=show)
+    u = psub.add_parser("upload", help="check a plan, then send it to the device over Bluetooth",
+                        description="Run `plan check` on FILE; if it passes, send it to the device, "
+                                    "which checks it again with the same parser and installs it.")
+    u.add_argument("file", help="plan JSON file")
+    from host_tools.sync_cmd import add_device_args
+    add_device_args(u)
+    u.set_defaults(func=upload)
 
 
 def load(path):
@@ -65,3 +72,10 @@ def show(args):
         rep = " %d/%d" % (s["rep"], s["of"]) if "rep" in s else ""
         print("  %2d  %-24s %-8s %s%s" % (s["index"], s["name"], s["kind"], limit, rep))
     return 0
+
+
+def upload(args):
+    from host_tools.sync_cmd import upload_plan
+    check(args)  # exits 1 with the parser's message when the plan is bad
+    text, _parsed = load(args.file)
+    return upload_plan(args, text)

@@ -47,6 +47,7 @@ class Runner:
         self.next_read = 0
         self.button_only = False
         self.finished = False
+        self.background = []    # coroutines run beside the session (Bluetooth sync)
 
     # ---- the work, in virtual-time-friendly pieces ----------------------------
     def start(self, now):
@@ -137,6 +138,8 @@ class Runner:
             def sleep_ms(ms):
                 return asyncio.sleep(ms / 1000)
         self.start(self.clock.now())
+        for coro in self.background:
+            asyncio.create_task(coro)
         sensor = asyncio.create_task(self._sensor_task(sleep_ms))
         await self._service_task(sleep_ms)
         self.finished = True

@@ -1,0 +1,204 @@
+"""The sync service on MicroPython's ``bluetooth`` module (ESP32, RP2 W, unix with BTstack).
+
+GATT: the sync service (RX write, TX notify; see docs/ble-protocol.md), Device
+Information (0x180A) and Battery (0x180F). Requests are handled in the IRQ; the
+notifications they produce are sent by ``service()``, which the app calls often. A
+full controller queue (OSError ENOMEM) keeps the frame for the next call; any other
+failure to notify means the peer is gone and the connection state is dropped.
+"""
+import bluetooth
+
+from swcore import syncproto as sp
+
+try:
+    from micropython import const
+except ImportError:
+    def const(x):
+        return x
+
+_IRQ_CENTRAL_CONNECT = const(1)
+_IRQ_CENTRAL_DISCONNECT = const(2)
+_IRQ_GATTS_WRITE = const(3)
+_IRQ_MTU_EXCHANGED = const(21)
+
+_FLAG_READ = const(0x0002)
+_FLAG_WRITE = const(0x0008)
+_FLAG_NOTIFY = const(0x0010)
+
+_ENOMEM = const(12)
+PREFERRED_MTU = const(517)      # the peer's limit wins in the exchange
+ADV_INTERVAL_US = const(250000)
+MAX_FRAMES_PER_SERVICE = const(16)
+
+_DIS = (bluetooth.UUID(0x180A), (
+    (bluetooth.UUID(0x2A29), _FLAG_READ),   # manufacturer name
+    (bluetooth.UUID(0x2A24), _FLAG_READ),   # model number
+    (bluetooth.UUID(0x2A25), _FLAG_READ),   # serial number (the sync device id)
+    (bluetooth.UUID(0x2A26), _FLAG_READ),   # firmware revision
+))
+_BAS = (bluetooth.UUID(0x180F), (
+    (bluetooth.UUID(0x2A19), _FLAG_READ | _FLAG_NOTIFY),  # battery level %
+))
+_SYNC = (bluetooth.UUID(sp.SERVICE_UUID), (
+    (bluetooth.UUID(sp.RX_UUID), _FLAG_WRITE),
+    (bluetooth.UUID(sp.TX_UUID), _FLAG_NOTIFY),
+))
+
+
+KEY_FILE = "sync.key"
+IDLE_MS = const(20)
+
+
+def load_key(path=KEY_FILE):
+    """``(device_id, secret)`` from the key file ``sprintwatch flash`` wrote, or None.
+
+    A missing or damaged file leaves the device unprovisioned (device information
+    only), never stops it.
+    """
+    try:
+        with open(path) as f:
+            return sp.parse_key_file(f.read())
+    except (OSError, ValueError):
+        return None
+
+
+def plan_installer(path):
+    """``install_plan(text)`` for the server: write beside, then rename into place."""
+    def install(text):
+        tmp = path + ".new"
+        with open(tmp, "w") as f:
+            f.write(text)
+        try:
+            import os
+            os.rename(tmp, path)
+        except OSError:  # a port whose rename does not replace: remove first
+            import os
+            os.remove(path)
+            os.rename(tmp, path)
+    return install
+
+
+def start_sync(store, root="", name="Sprintwatch", model="Sprintwatch", firmware="0",
+               battery=None, random=None):
+    """Build and start the sync service for ``store``; returns the SyncPeripheral.
+
+    The key comes from ``root + KEY_FILE`` (none: device information only); uploaded
+    plans go to ``root + "plan.json"``. Run ``peripheral.run()`` as an asyncio task.
+    """
+    if random is None:
+        import os
+        random = os.urandom
+    server = sp.SyncServer(store, load_key(root + KEY_FILE), random, plan_installer(root + "plan.json"),
+                           {"name": name, "fw": firmware, "board": model}, battery)
+    p = SyncPeripheral(server, name=name, model=model, firmware=firmware)
+    p.start(battery() if battery else None)
+    return p
+
+
+def advertising_payload(name, service_uuid):
+    """``(adv_data, scan_response)``: flags + 128-bit service UUID (string), then the name."""
+    adv = bytearray(b"\x02\x01\x06")
+    u = sp.uuid_bytes(service_uuid)
+    adv += bytes((len(u) + 1, 0x07)) + u
+    n = name.encode()[:29]
+    resp = bytes((len(n) + 1, 0x09)) + n
+    return bytes(adv), resp
+
+
+class SyncPeripheral:
+    """Serves one ``SyncServer`` over BLE, one central at a time."""
+
+    def __init__(self, server, name="Sprintwatch", model="Sprintwatch", firmware="0", ble=None):
+        self.server = server
+        self.name = name
+        self.model = model
+        self.firmware = firmware
+        self.ble = ble if ble is not None else bluetooth.BLE()
+        self.conn = None
+        self.pending = None     # a frame the controller had no room for
+        self.notify_retries = 0
+        self.handles = None
+
+    def start(self, battery_pct=None):
+        ble = self.ble
+        ble.active(True)
+        ble.config(gap_name=self.name)
+        try:
+            ble.config(mtu=PREFERRED_MTU)
+        except (ValueError, OSError):
+            pass  # a port with a fixed MTU
+        ble.irq(self._irq)
+        dis, bas, sync = ble.gatts_register_services((_DIS, _BAS, _SYNC))
+        self.handles = (dis, bas, sync)
+        device_id = self.server.key[0] if self.server.key else ""
+        for h, v in zip(dis, ("Sprintwatch", self.model, device_id, self.firmware)):
+            ble.gatts_write(h, v.encode())
+        self.set_battery(battery_pct)
+        self.rx, self.tx = sync
+        # Requests are longer than the 20-byte default value buffer.
+        ble.gatts_set_buffer(self.rx, sp.MAX_REQUEST, False)
+        self._advertise()
+
+    def set_battery(self, pct):
+        if pct is not None and self.handles is not None:
+            self.ble.gatts_write(self.handles[1][0], bytes((max(0, min(100, int(pct))),)))
+
+    def _advertise(self):
+        adv, resp = advertising_payload(self.name, sp.SERVICE_UUID)
+        self.ble.gap_advertise(ADV_INTERVAL_US, adv_data=adv, resp_data=resp, connectable=True)
+
+    def _irq(self, event, data):
+        if event == _IRQ_CENTRAL_CONNECT:
+            self.conn = data[0]
+            self.pending = None
+            self.server.connect()
+            try:
+                self.ble.gattc_exchange_mtu(self.conn)
+            except (OSError, AttributeError):
+                pass  # the central will ask, or we stay at 23
+        elif event == _IRQ_CENTRAL_DISCONNECT:
+            self._lost()
+            self._advertise()
+        elif event == _IRQ_GATTS_WRITE:
+            conn, handle = data[0], data[1]
+            if conn == self.conn and handle == self.rx:
+                self.server.handle(self.ble.gatts_read(self.rx))
+        elif event == _IRQ_MTU_EXCHANGED:
+            if data[0] == self.conn:
+                self.server.set_mtu(data[1])
+
+    def _lost(self):
+        self.conn = None
+        self.pending = None
+        self.server.disconnect()
+
+    def service(self):
+        """Send what is ready, up to a few frames. True when more is waiting."""
+        for _ in range(MAX_FRAMES_PER_SERVICE):
+            if self.conn is None:
+                return False
+            frame = self.pending if self.pending is not None else self.server.next_frame()
+            if frame is None:
+                return False
+            try:
+                self.ble.gatts_notify(self.conn, self.tx, frame)
+                self.pending = None
+            except OSError as e:
+                if e.args and e.args[0] == _ENOMEM:
+                    self.pending = frame   # controller queue full: same frame next time
+                    self.notify_retries += 1
+                    return True
+                self._lost()               # the peer went away under us
+                return False
+        return True
+
+    async def run(self):
+        """The board's asyncio task: send as fast as the controller takes, idle slowly."""
+        import asyncio
+        sleep_ms = getattr(asyncio, "sleep_ms", None)
+        while True:
+            more = self.service()
+            if sleep_ms is not None:
+                await sleep_ms(0 if more else IDLE_MS)
+            else:
+                await asyncio.sleep(0 if more else IDLE_MS / 1000)

@@ -1,0 +1,187 @@
+"""``sprintwatch sync`` and ``sprintwatch sessions``; also the device side of ``plan upload``."""
+import asyncio
+import contextlib
+import datetime
+import sys
+from pathlib import Path
+
+from host_tools import devkeys
+from host_tools.sessiondb import DEFAULT_DB, SessionDB
+from host_tools.syncclient import AuthError, DeviceError, SyncClient
+from host_tools.transport import LinkLost, NoBluetooth
+
+SIM_SESSIONS = 12
+
+
+def add_device_args(p):
+    p.add_argument("--address", help="Bluetooth address of the device (default: the first Sprintwatch found)")
+    p.add_argument("--sim", action="store_true",
+                   help="use a simulated device over a virtual Bluetooth link (kept beside the database)")
+    p.add_argument("--db", default=str(DEFAULT_DB), help="session database (default: %(default)s)")
+
+
+def register(sub):
+    p = sub.add_parser("sync", help="download new sessions from the device over Bluetooth",
+                       description="Download every session the laptop does not have yet, check each one's "
+                                   "CRC, store it, tell the device it is safe, and set the device clock.")
+    add_device_args(p)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_sync)
+    s = sub.add_parser("sessions", help="list the sessions stored on this laptop",
+                       description="List the sessions in the local database, oldest first per device.")
+    s.add_argument("--db", default=str(DEFAULT_DB), help="session database (default: %(default)s)")
+    s.set_defaults(func=cmd_sessions)
+
+
+class TqdmProgress:
+    def __init__(self, enabled):
+        self.enabled = enabled
+        self.bar = None
+
+    def start(self, total, done):
+        if self.enabled and total:
+            from tqdm import tqdm
+            self.bar = tqdm(total=total, initial=done, unit="B", unit_scale=True, desc="sync", file=sys.stderr)
+
+    def advance(self, n):
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+def sim_folder(db_path):
+    return Path(db_path).expanduser().resolve().parent / "sim-device"
+
+
+@contextlib.asynccontextmanager
+async def open_transport(args, db):
+    """The transport the arguments ask for; with ``--sim`` also the simulated device."""
+    if not args.sim:
+        from host_tools.transport_bleak import BleakTransport
+        yield BleakTransport(address=args.address)
+        return
+    from host_tools import simstore
+    from host_tools.simdevice import SimDevice
+    from host_tools.transport_bumble import BumbleTransport
+    folder = sim_folder(args.db)
+    folder.mkdir(parents=True, exist_ok=True)
+    key = devkeys.read_key_file(folder)
+    if key is None:  # what `sprintwatch flash` does for a real board
+        dev_id, secret, text = devkeys.provision(db, name="simulated Sprintwatch")
+        devkeys.write_key_file(folder, text)
+        key = (dev_id, secret)
+    elif db.key(key[0]) is None:
+        db.set_key(key[0], key[1], "simulated Sprintwatch")
+    store = simstore.open_store(folder / "flash")
+    if not store.ids():
+        simstore.fill(store, SIM_SESSIONS)
+
+    def install_plan(text):
+        tmp = folder / "plan.json.tmp"
+        tmp.write_text(text)
+        tmp.replace(folder / "plan.json")
+    dev = await SimDevice(store, key, install_plan=install_plan).start()
+    try:
+        yield BumbleTransport(dev.link, address=args.address)
+    finally:
+        await dev.stop()
+
+
+def cmd_sync(args):
+    from host_tools import sync
+    db = SessionDB(args.db)
+    progress = TqdmProgress(not args.no_progress)
+
+    async def run():
+        async with open_transport(args, db) as transport:
+            return await sync.sync(transport, db, progress=progress,
+                                   log=lambda m: print(m, file=sys.stderr))
+    try:
+        report = asyncio.run(run())
+    except (AuthError, sync.SyncFailed, LinkLost, DeviceError, NoBluetooth) as e:
+        progress.close()
+        print("sync failed: %s" % e, file=sys.stderr)
+        return 1
+    finally:
+        progress.close()
+    dev = report.device_id
+    if not report.synced:
+        print("%s: nothing new" % dev)
+    else:
+        total = sum(size for _, size in report.synced)
+        print("%s: synced %d session%s, %d bytes" % (dev, len(report.synced),
+                                                   "" if len(report.synced) == 1 else "s", total))
+        for sid, size in report.synced:
+            print("  session %d  %s" % (sid, describe(db.sessions(dev), sid)))
+    extra = set(report.acked) - {sid for sid, _ in report.synced}
+    if extra:
+        print("acknowledged %d session(s) stored earlier" % len(extra))
+    print("device clock set to %s" % _when(report.clock_set))
+    db.close()
+    return 0
+
+
+def describe(rows, sid):
+    for _d, s, size, _crc, meta, _at, _ack in rows:
+        if s == sid:
+            parts = ["%6d bytes" % size]
+            if meta.get("plan"):
+                parts.append(str(meta["plan"]))
+            if meta.get("wall_s"):
+                parts.append(_when(meta["wall_s"]))
+            if "reps" in meta:
+                parts.append("%d reps" % meta["reps"])
+            if meta.get("problems"):
+                parts.append("%d problem(s)" % len(meta["problems"]))
+            return "  ".join(parts)
+    return ""
+
+
+def _when(unix_s):
+    return datetime.datetime.fromtimestamp(unix_s, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def cmd_sessions(args):
+    db = SessionDB(args.db)
+    rows = db.sessions()
+    if not rows:
+        print("no sessions in %s (run sprintwatch sync)" % args.db)
+        return 0
+    last = None
+    for dev, sid, size, crc, meta, at, acked in rows:
+        if dev != last:
+            print(dev)
+            last = dev
+        mine = [r for r in rows if r[0] == dev]
+        print("  %4d  %s  synced %s%s" % (sid, describe(mine, sid), _when(at),
+                                          "" if acked else "  (not yet acknowledged)"))
+    return 0
+
+
+def upload_plan(args, text):
+    """Send a checked plan to the device (``plan upload``). Returns the exit status."""
+    db = SessionDB(args.db)
+
+    async def run():
+        async with open_transport(args, db) as transport:
+            await transport.connect()
+            try:
+                client = SyncClient(transport)
+                info = await client.info()
+                key = db.key(info.get("id"))
+                if key is None:
+                    raise AuthError("no key for device %s in %s" % (info.get("id"), args.db))
+                await client.authenticate(key)
+                return info.get("id"), await client.upload_plan(text)
+            finally:
+                await transport.close()
+    try:
+        dev, name = asyncio.run(run())
+    except (AuthError, LinkLost, DeviceError, NoBluetooth) as e:
+        print("plan upload failed: %s" % e, file=sys.stderr)
+        return 1
+    print("%s: plan %r installed; it runs from the next session" % (dev, name))
+    return 0

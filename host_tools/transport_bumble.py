@@ -1,0 +1,127 @@
+"""Sync transport over a Bumble virtual controller (tests and ``sync --sim``).
+
+The host gets its own controller on the same ``LocalLink`` as the simulated device,
+scans for the sync service's advertisement, connects, asks for the largest MTU and
+subscribes to TX: what a laptop does over a real radio.
+"""
+import asyncio
+
+from bumble.controller import Controller
+from bumble.core import UUID
+from bumble.device import Device, Peer
+from bumble.hci import Address
+from bumble.host import Host
+from bumble.transport.common import AsyncPipeSink
+
+from host_tools import firmware  # noqa: F401
+from host_tools.transport import LinkLost, Transport
+from swcore import syncproto as sp
+
+HOST_ADDRESS = "F0:F1:F2:F3:F4:F5"
+MAX_MTU = 517
+
+
+class BumbleTransport(Transport):
+    def __init__(self, link, address=None, scan_timeout=5.0, max_mtu=MAX_MTU):
+        super().__init__()
+        self.max_mtu = max_mtu
+        self.link = link
+        self.address = address
+        self.scan_timeout = scan_timeout
+        self.device = None
+        self.connection = None
+        self.att_bytes_out = 0   # write requests and their responses, ATT headers included
+        self.writes = 0
+
+    async def _power_on(self):
+        controller = Controller("host", link=self.link, public_address=HOST_ADDRESS)
+        self.device = Device(name="sprintwatch-host", address=Address(HOST_ADDRESS),
+                             host=Host(controller, AsyncPipeSink(controller)))
+        self.device.gatt_server.max_mtu = self.max_mtu   # also caps a device-initiated exchange
+        await self.device.power_on()
+
+    async def _scan(self):
+        want = bytes(UUID(sp.SERVICE_UUID))
+        found = asyncio.get_running_loop().create_future()
+
+        def on_adv(adv):
+            if want in adv.data_bytes and not found.done():
+                found.set_result(adv.address)
+        self.device.on("advertisement", on_adv)
+        await self.device.start_scanning(filter_duplicates=False)
+        try:
+            return await asyncio.wait_for(found, self.scan_timeout)
+        except asyncio.TimeoutError:
+            raise LinkLost("no Sprintwatch advertising nearby")
+        finally:
+            self.device.remove_listener("advertisement", on_adv)
+            await self.device.stop_scanning()
+
+    async def connect(self):
+        self._reset()
+        if self.device is None:
+            await self._power_on()
+        target = self.address or await self._scan()
+        self.description = str(target)
+        try:
+            conn = await self.device.connect(target, timeout=self.scan_timeout)
+        except Exception as e:
+            raise LinkLost("cannot connect to %s: %s" % (target, e))
+        self.connection = conn
+        conn.on(conn.EVENT_DISCONNECTION, self._disconnected)
+        try:
+            peer = Peer(conn)
+            await peer.request_mtu(self.max_mtu)
+            self.mtu = conn.att_mtu
+            services = await peer.discover_service(sp.SERVICE_UUID)
+            if not services:
+                raise LinkLost("%s has no Sprintwatch sync service" % target)
+            chars = await peer.discover_characteristics(service=services[0])
+            by_uuid = {str(c.uuid).upper(): c for c in chars}
+            self.rx = by_uuid[sp.RX_UUID.upper()]
+            tx = by_uuid[sp.TX_UUID.upper()]
+            await peer.discover_descriptors(tx)
+            await peer.subscribe(tx, self._notified)
+            self.peer = peer
+        except LinkLost:
+            raise
+        except Exception as e:
+            if self._lost.is_set():
+                raise LinkLost("link lost while setting up: %s" % e)
+            raise
+
+    async def read_device_information(self):
+        """The Device Information service's strings, by characteristic name."""
+        names = {0x2A29: "manufacturer", 0x2A24: "model", 0x2A25: "serial", 0x2A26: "firmware"}
+        out = {}
+        for uuid16, name in names.items():
+            vals = await self.peer.read_characteristics_by_uuid(UUID.from_16_bits(uuid16))
+            if vals:
+                out[name] = bytes(vals[0]).decode(errors="replace")
+        return out
+
+    async def send(self, frame):
+        if self._lost.is_set():
+            raise LinkLost("link lost")
+        try:
+            await self.peer.write_value(self.rx, frame, with_response=True)
+            self.att_bytes_out += 3 + len(frame) + 1   # write request + write response
+            self.writes += 1
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # we are being cancelled, not the write
+            raise LinkLost("link lost while writing")  # Bumble cancels requests of a dead link
+        except Exception as e:
+            if self._lost.is_set() or self.connection is None:
+                raise LinkLost("link lost while writing")
+            raise LinkLost("write failed: %s" % e)
+
+    async def close(self):
+        conn, self.connection = self.connection, None
+        if conn is not None and not self._lost.is_set():
+            try:
+                await conn.disconnect()
+            except Exception:
+                pass
+        self._lost.set()

@@ -1,0 +1,337 @@
+"""Sync over a real Bluetooth stack: the firmware's BLE code on one Bumble controller, the
+host sync client on another, one virtual link (no radio needed)."""
+import asyncio
+import json
+import struct
+import sys
+from pathlib import Path
+
+import pytest
+
+from host_tools import devkeys, sync
+from host_tools.sessiondb import SessionDB
+from host_tools.simdevice import SimDevice
+from host_tools.syncclient import AuthError, DeviceError, SyncClient
+from host_tools.transport_bumble import BumbleTransport
+from swcore import syncproto as sp
+from swcore.default_plan import DEFAULT_PLAN
+
+sys.path.insert(0, str(Path(__file__).parent / "firmware"))
+from memstore import MemStore  # noqa: E402
+
+CLOCK = 1790000000
+
+
+def sizes(n, base=2500):
+    return [base + 97 * (i % 13) for i in range(n)]
+
+
+class Rig:
+    def __init__(self, tmp_path, n=6, provision=True, size_base=2500):
+        self.db = SessionDB(tmp_path / "sessions.db")
+        self.store = MemStore(sizes(n, size_base))
+        self.key = (devkeys.provision(self.db, "sw-rig")[:2] if provision else ("sw-rig", bytes(32)))
+        self.plans = []
+        self.log = []
+
+    async def start(self):
+        self.dev = await SimDevice(self.store, self.key, install_plan=self.plans.append).start()
+        self.transport = BumbleTransport(self.dev.link)
+        return self
+
+    async def sync(self):
+        return await sync.sync(self.transport, self.db, clock=lambda: CLOCK, log=self.log.append)
+
+    def stored_equals_device(self):
+        for sid, size, crc in self.store.sessions():
+            assert self.db.data("sw-rig", sid) == self.store.data[sid], "session %d differs" % sid
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_full_sync_of_many_sessions_then_nothing_new(tmp_path):
+    async def go():
+        rig = await Rig(tmp_path, n=40).start()
+        r = await rig.sync()
+        assert [s for s, _ in r.synced] == list(range(1, 41))
+        rig.stored_equals_device()
+        assert rig.store.acked == set(range(1, 41))
+        assert r.data_bytes == sum(len(d) for d in rig.store.data.values()), "each byte once"
+        assert rig.store.clock == CLOCK and r.clock_set == CLOCK
+        assert rig.transport.mtu == 517, "largest MTU negotiated"
+        assert rig.dev.ble.largest_notify == 517 - 3, "notifications fill the MTU"
+        again = await rig.sync()
+        assert again.synced == [] and again.data_bytes == 0
+        rig.store.add(41, b"new session" * 300)
+        third = await rig.sync()
+        assert third.synced == [(41, 3300)]
+        rows = rig.db.sessions("sw-rig")
+        assert len(rows) == 41 and all(r[6] for r in rows)
+    run(go())
+
+
+@pytest.mark.parametrize("drops", [(1,), (3,), (7,), (12, 13), (20, 33, 34, 55), tuple(range(4, 64, 6))])
+def test_dropped_link_resumes_without_duplicate_or_loss(tmp_path, drops):
+    async def go():
+        rig = await Rig(tmp_path, n=8).start()
+        rig.dev.ble.faults.drop_at = set(drops)
+        r = await rig.sync()
+        assert rig.dev.ble.faults.dropped == len(drops)
+        assert r.reconnects >= 1
+        rig.stored_equals_device()
+        assert rig.store.acked == set(range(1, 9))
+        assert r.data_bytes == sum(len(d) for d in rig.store.data.values()), \
+            "a byte was downloaded twice or lost"
+        assert sorted(s for s, _ in r.synced) == list(range(1, 9))
+    run(go())
+
+
+def test_interrupted_sync_resumes_next_run_from_saved_offset(tmp_path):
+    async def go():
+        rig = await Rig(tmp_path, n=3, size_base=6000).start()
+        rig.dev.ble.faults.drop_at = set(range(7, 60))   # the link keeps failing: sync gives up
+        with pytest.raises(sync.SyncFailed, match="partial data kept"):
+            await rig.sync()
+        assert rig.store.acked == set()
+        kept = rig.db.partial("sw-rig", 1, *rig.store.sessions()[0][1:])
+        assert 0 < len(kept) < len(rig.store.data[1]) and kept == rig.store.data[1][:len(kept)]
+        rig.dev.ble.faults.drop_at = set()
+        r = await rig.sync()
+        rig.stored_equals_device()
+        assert r.resumed_from == {1: len(kept)}
+        total = sum(len(d) for d in rig.store.data.values())
+        assert r.data_bytes == total - len(kept), "bytes kept from the first run were downloaded again"
+    run(go())
+
+
+@pytest.mark.parametrize("corrupt", [(6,), (9, 30), (15, 16, 17)])
+def test_corrupted_chunk_detected_and_read_again(tmp_path, corrupt):
+    async def go():
+        rig = await Rig(tmp_path, n=5).start()
+        rig.dev.ble.faults.corrupt_at = set(corrupt)
+        r = await rig.sync()
+        assert rig.dev.ble.faults.corrupted == len(corrupt)
+        assert r.bad_chunks >= 1
+        assert any("bad chunk" in m for m in rig.log)
+        rig.stored_equals_device()
+        assert rig.store.acked == set(range(1, 6))
+    run(go())
+
+
+def test_host_without_key_refused(tmp_path):
+    async def go():
+        rig = await Rig(tmp_path, n=3, provision=False).start()
+        with pytest.raises(AuthError, match="no key for device sw-rig"):
+            await rig.sync()
+        # a stranger with a made-up key, speaking the protocol directly
+        t = rig.transport
+        await t.connect()
+        c = SyncClient(t)
+        info = await c.info()
+        assert info["id"] == "sw-rig"
+        with pytest.raises(AuthError):
+            await c.authenticate(bytes(range(32)))
+        refused = []
+        for call in (c.list_sessions(), c.ack(1, rig.store.sessions()[0][2]), c.status(),
+                     c.set_clock(CLOCK), c.upload_plan(json.dumps(DEFAULT_PLAN))):
+            with pytest.raises(DeviceError) as e:
+                await call
+            refused.append(e.value.status)
+        got = []
+        with pytest.raises(DeviceError) as e:
+            await c.read(1, 0, 0, lambda o, d: got.append(d))
+        assert e.value.status == sp.E_AUTH_REQUIRED and not got
+        await t.close()
+        assert refused == [sp.E_AUTH_REQUIRED] * 5
+        assert rig.store.acked == set() and rig.store.clock is None and rig.plans == []
+        assert rig.store.reads == 0
+        assert rig.db.sessions() == []
+    run(go())
+
+
+def test_device_information_readable_without_auth(tmp_path):
+    async def go():
+        rig = await Rig(tmp_path).start()
+        await rig.transport.connect()
+        dis = await rig.transport.read_device_information()
+        await rig.transport.close()
+        assert dis["serial"] == "sw-rig" and dis["manufacturer"] == "Sprintwatch"
+    run(go())
+
+
+def test_malformed_requests_over_the_air_get_errors(tmp_path):
+    async def go():
+        rig = await Rig(tmp_path).start()
+        t = rig.transport
+        await t.connect()
+        answers = []
+        for frame in (b"\x01", b"\x10\x01\x09\x00abc", bytes([0x55, 2, 0, 0]), sp.request(sp.OP_INFO, 1),
+                      sp.request(sp.OP_INFO, 7), sp.request(sp.OP_LIST, 2), sp.request(sp.OP_INFO, 3, bytes(508))):
+            await t.send(frame)
+            answers.append(sp.parse_notification(await t.recv(5)))
+        assert [a[3] for a in answers] == [sp.E_MALFORMED, sp.E_MALFORMED, sp.E_UNKNOWN_OP, sp.OK,
+                                           sp.E_OUT_OF_ORDER, sp.E_AUTH_REQUIRED, sp.E_MALFORMED]  # INFO takes no payload
+        assert all(a[5] for a in answers if a[3]), "every error names what is wrong"
+        # the device is still fine: a well-formed session works on the same link
+        c = SyncClient(t)
+        c.seq = 3  # frames with a good header and sequence count, even when refused
+        await c.authenticate(rig.key[1])
+        assert len(await c.list_sessions()) == 6
+        await t.close()
+    run(go())
+
+
+def test_large_write_needs_the_enlarged_buffer(tmp_path):
+    """Without gatts_set_buffer the port keeps 20 bytes: a plan upload would be cut."""
+    async def go():
+        rig = await Rig(tmp_path).start()
+        ble = rig.dev.ble
+        rx = rig.dev.peripheral.rx
+        assert ble._values[rx].size == sp.MAX_REQUEST
+        await rig.transport.connect()
+        c = SyncClient(rig.transport)
+        await c.authenticate(rig.key[1])
+        name = await c.upload_plan(json.dumps(DEFAULT_PLAN))
+        assert name == DEFAULT_PLAN["name"] and rig.plans == [json.dumps(DEFAULT_PLAN)]
+        ble.gatts_set_buffer(rx, 20)
+        with pytest.raises(DeviceError) as e:
+            await c.upload_plan(json.dumps(DEFAULT_PLAN))
+        assert e.value.status == sp.E_MALFORMED
+        await rig.transport.close()
+    run(go())
+
+
+def test_notify_after_disconnect_does_not_break_the_device(tmp_path):
+    async def go():
+        rig = await Rig(tmp_path, n=2).start()
+        p = rig.dev.peripheral
+        await rig.transport.connect()
+        c = SyncClient(rig.transport)
+        await c.authenticate(rig.key[1])
+        old = p.conn
+        await rig.transport.close()
+        await asyncio.sleep(0.05)
+        with pytest.raises(OSError):
+            rig.dev.ble.gatts_notify(old, p.tx, b"late")
+        p.conn = old                      # the firmware has not heard of the disconnect yet
+        p.server.outbox.append(b"\x81\x01\x00\x00")
+        assert p.service() is False and p.conn is None
+        r = await rig.sync()              # and it still serves the next host
+        assert len(r.synced) == 2
+    run(go())
+
+
+def test_notify_queue_full_is_retried(tmp_path):
+    async def go():
+        rig = await Rig(tmp_path, n=10, size_base=8000).start()
+        r = await rig.sync()
+        rig.stored_equals_device()
+        assert rig.dev.ble.notify_enomem > 0 and rig.dev.peripheral.notify_retries > 0
+        assert r.data_bytes == sum(len(d) for d in rig.store.data.values())
+    run(go())
+
+
+def test_sync_at_the_minimum_mtu(tmp_path):
+    """A central that never raises the MTU still syncs; responses span notifications."""
+    async def go():
+        rig = Rig(tmp_path, n=3)
+        rig.dev = await SimDevice(rig.store, rig.key).start()
+        rig.transport = BumbleTransport(rig.dev.link, max_mtu=23)
+        r = await rig.sync()
+        assert rig.transport.mtu == 23 and rig.dev.ble.largest_notify == 20
+        rig.stored_equals_device()
+        assert len(r.synced) == 3
+    run(go())
+
+
+def test_device_key_file_written_by_host_is_read_by_firmware(tmp_path):
+    from host_tools import mpbluetooth
+    sys.modules.setdefault("bluetooth", mpbluetooth)
+    from swrt import ble_mp
+    db = SessionDB(tmp_path / "k.db")
+    dev_id, key, text = devkeys.provision(db)
+    path = devkeys.write_key_file(tmp_path, text)
+    assert ble_mp.load_key(path) == (dev_id, key)
+    assert devkeys.provision(db, dev_id)[1] == key, "re-flashing keeps the key"
+    (tmp_path / "sync.key").write_text("garbage")
+    assert ble_mp.load_key(path) is None
+    assert ble_mp.load_key(str(tmp_path / "missing")) is None
+
+
+def test_wiped_device_reusing_ids_never_overwrites_stored_sessions(tmp_path):
+    async def go():
+        rig = await Rig(tmp_path, n=3).start()
+        await rig.sync()
+        old = {sid: rig.db.data("sw-rig", sid) for sid in (1, 2, 3)}
+        rig.store.data.clear()                 # storage wiped: numbering starts again
+        rig.store.acked.clear()
+        rig.store.add(1, b"a newer session with a recycled id" * 40)
+        r = await rig.sync()
+        assert r.synced == [(1, len(rig.store.data[1]))]
+        rows = rig.db.sessions("sw-rig")
+        assert len(rows) == 4
+        blobs = {rig.db.data("sw-rig", 2), rig.db.data("sw-rig", 3)}
+        assert blobs == {old[2], old[3]} and rig.db.data("sw-rig", 1) == rig.store.data[1]
+        kept = rig.db.db.execute("SELECT data FROM sessions WHERE session_id=1").fetchall()
+        assert {bytes(k[0]) for k in kept} == {old[1], rig.store.data[1]}
+    run(go())
+
+
+def test_link_dropped_at_every_single_notification(tmp_path):
+    """Sweep: for each notification of a whole sync in turn, drop the link right after it."""
+    async def count():
+        rig = await Rig(tmp_path / "count", n=2, size_base=1200).start()
+        await rig.sync()
+        return rig.dev.ble.faults.sent
+
+    async def once(k):
+        rig = await Rig(tmp_path / str(k), n=2, size_base=1200).start()
+        rig.dev.ble.faults.drop_at = {k}
+        r = await rig.sync()
+        assert rig.dev.ble.faults.dropped == 1, k
+        rig.stored_equals_device()
+        assert rig.store.acked == {1, 2} and rig.store.clock == CLOCK, k
+        assert r.data_bytes == sum(len(d) for d in rig.store.data.values()), k
+
+    for d in ("count",):
+        (tmp_path / d).mkdir()
+    total = run(count())
+    assert total > 12
+    for k in range(1, total + 1):
+        (tmp_path / str(k)).mkdir()
+        run(once(k))
+
+
+def test_real_sessions_from_the_firmware_store(tmp_path):
+    """The firmware's session store on a folder, filled by the simulator: synced sessions
+    are decoded on the laptop, acknowledged on the device, and the next session is dated."""
+    from host_tools import simstore
+    import swrt.sim as fwsim
+
+    async def go():
+        store = simstore.open_store(tmp_path / "flash")
+        simstore.fill(store, 3)
+        db = SessionDB(tmp_path / "s.db")
+        key = devkeys.provision(db, "sw-real")[:2]
+        dev = await SimDevice(store, key).start()
+        r = await sync.sync(BumbleTransport(dev.link), db, clock=lambda: CLOCK)
+        assert [s for s, _ in r.synced] == [1, 2, 3]
+        rows = db.sessions("sw-real")
+        for _d, sid, size, crc, meta, _at, acked in rows:
+            assert acked and meta["plan"] == "Descending Sprints" and meta["reps"] == 6
+            assert meta["session"] == sid and meta["wall_s"] >= simstore.FIRST_SESSION_S
+            assert "problems" not in meta
+            assert db.data("sw-real", sid) == store.read(sid, 0, size)
+        assert [state for _sid, state in store.ids()] == ["acknowledged"] * 3
+        assert store.clock is not None and store.status()["clock_set"]
+        # a session run after the sync carries the date the laptop set
+        fwsim.run({"out": str(tmp_path), "presses": simstore.runner_taps(__import__("random").Random(2))},
+                  store=store)
+        r2 = await sync.sync(BumbleTransport(dev.link), db, clock=lambda: CLOCK + 7200)
+        assert [s for s, _ in r2.synced] == [4]
+        meta = db.sessions("sw-real")[-1][4]
+        assert abs(meta["wall_s"] - CLOCK) < 60
+        await dev.stop()
+    run(go())
