@@ -14,6 +14,8 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/sprintwatch sim --demo --out out/run
+	$(BIN)/sprintwatch export out/run --format fit --out out/session.fit
+	$(BIN)/sprintwatch plot out/run --out out/session.png
 
 test: $(STAMP) typecheck
 	$(BIN)/python -m pytest

@@ -7,6 +7,10 @@ import sys
 COMMAND_MODULES = [
     "host_tools.sim",
     "host_tools.plan_cmd",
+    "host_tools.flash",
+    "host_tools.export",
+    "host_tools.plot",
+    "host_tools.next_cmd",
     "host_tools.log_cmd",
     "host_tools.analyze",
     "host_tools.compose",

@@ -28,7 +28,8 @@ def register(sub):
     p.add_argument("--taps", default="", help="button taps, seconds from session start: S1,S2,...")
     p.add_argument("--hold", default="", help="long presses S:MS,... (press at S seconds, hold MS ms)")
     p.add_argument("--double", default="", help="double presses, seconds from session start: S1,S2,...")
-    p.add_argument("--rate", type=int, default=50, help="sensor rate in Hz (default 50)")
+    p.add_argument("--rate", type=int, default=None,
+                   help="sensor rate in Hz (default: the simulated board's, boards/sim.json)")
     p.add_argument("--out", default="out/sim", help="output folder (default out/sim)")
     p.add_argument("--runtime", choices=("micropython", "cpython"), default="micropython",
                    help="interpreter that runs the firmware (default micropython)")
@@ -59,6 +60,13 @@ def presses_from_args(taps, holds, doubles):
         except ValueError:
             raise SystemExit("error: --hold: %r is not S:MS" % part)
     return sorted(presses)
+
+
+def sim_board_rate():
+    """The simulated board's sensor rate, from its board definition."""
+    from swcore import boardspec
+    spec = boardspec.parse((firmware.BOARDS_DIR / "sim.json").read_text())
+    return spec["accel"]["rate_hz"]
 
 
 def run_sim(out, plan=None, trace=None, presses=(), rate=50, runtime="micropython"):
@@ -147,6 +155,8 @@ def demo_session(out, rate):
 
 
 def run_command(args):
+    if args.rate is None:
+        args.rate = sim_board_rate()
     taps, trace = args.taps, args.trace
     if args.demo and not trace and not taps:
         trace, taps = demo_session(args.out, args.rate)

@@ -25,6 +25,7 @@ CUE_RESUME = "resume"
 CUE_CADENCE_LOW = "cadence_low"
 CUE_WARNING = "warning"
 CUE_BUTTON_ONLY = "button_only"
+CUE_RESUME_ASK = "resume_ask"    # at boot after a cut session: tap to go on with it
 CUE_SLOPE_TURN = "slope_turn"    # first slope reading taken: turn the device round
 CUE_SLOPE_OK = "slope_ok"        # gradient within the seed's band
 CUE_SLOPE_LOW = "slope_low"      # gentler than the band
@@ -59,6 +60,7 @@ PATTERNS = {
     CUE_CADENCE_LOW: _pack((250, 0, 1)),            # a nudge: vibration only
     CUE_WARNING: _pack((250, _LO, 1), (150, 0, 0), (250, _LO, 1)),
     CUE_BUTTON_ONLY: _pack((300, _LO, 1), (150, 0, 0), (150, _MID, 0)),
+    CUE_RESUME_ASK: _pack((150, _LO, 1), (100, 0, 0), (150, _MID, 1), (100, 0, 0), (150, _HI, 1)),
     CUE_SLOPE_TURN: _pack((100, _MID, 1), (100, 0, 0), (100, _MID, 1), (100, 0, 0), (100, _MID, 1)),
     CUE_SLOPE_OK: _pack((150, _MID, 1), (80, 0, 0), (300, _HI, 1)),
     CUE_SLOPE_LOW: _pack((300, _MID, 1), (80, 0, 0), (300, _LO, 0)),

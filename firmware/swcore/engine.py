@@ -43,6 +43,14 @@ class Engine:
         self.moved_reps = 0
 
     # ---- inputs -------------------------------------------------------------
+    def resume(self, index, t, reps):
+        """Go on with a session a reboot cut: step ``index`` starts again at ``t``
+        (its countdown from the top), with ``reps`` sprints already done."""
+        self.reps = reps
+        if index < 0 or index >= len(self.steps):
+            index = 0
+        self._begin(index, t, True)
+
     def start(self, t):
         self._begin(0, t, True)
 

@@ -250,12 +250,12 @@ class SessionStore:
 
     def resume_point(self, sid):
         """Where an unfinished session stopped, for the app to go on from:
-        ``{"t_ms": last record's time, "index": step running then, "reps": reps done}``
-        (index -1 when no step had started)."""
+        ``{"t_ms": last record's time, "index": step running then, "reps": reps done,
+        "plan_hash": the plan it ran}`` (index -1 when no step had started)."""
         with open(self._path(sid, self._find(sid)), "rb") as f:
-            _, records, _ = fmt.read_session(f.read())
+            header, records, _ = fmt.read_session(f.read())
         fmt.unload_reader()
-        point = {"t_ms": 0, "index": -1, "reps": 0}
+        point = {"t_ms": 0, "index": -1, "reps": 0, "plan_hash": header.get("plan_hash") if header else None}
         for t, event, fields in records:
             point["t_ms"] = t
             if event == "step_start":

@@ -46,6 +46,10 @@ class Clock:
         self._last = t
         return self._elapsed
 
+    def shift(self, ms):
+        """Move session time by ``ms`` (a resumed session carries on from its last record)."""
+        self._elapsed += ms
+
     def at(self, stamp):
         """Session time of ``stamp``, a recent raw ``ticks_ms`` value (from an IRQ)."""
         now = self.now()

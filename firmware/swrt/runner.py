@@ -18,7 +18,8 @@ button-only cue; the session goes on.
 import array
 
 from drivers.sensor import SensorError
-from swcore.cues import CUE_BUTTON_ONLY
+from swcore.cues import CUE_BUTTON_ONLY, CUE_RESUME_ASK
+from swcore.gestures import TAP
 
 try:
     from micropython import const
@@ -30,6 +31,7 @@ READ_MS = const(100)
 SERVICE_MS = const(10)
 RETRIES = const(3)
 NO_DATA_MS = const(2000)
+RESUME_ASK_MS = const(10000)   # how long a cut session's offer waits for its tap
 
 
 class Runner:
@@ -48,11 +50,38 @@ class Runner:
         self.button_only = False
         self.finished = False
         self.background = []    # coroutines run beside the session (Bluetooth sync)
+        self.resume_offer = None    # set by main when a reboot cut a session (ResumeOffer)
+        self.asking_until = -1
 
     # ---- the work, in virtual-time-friendly pieces ----------------------------
     def start(self, now):
+        """Start the session, or first ask whether to go on with the one a reboot cut:
+        the resume cue, then a tap within RESUME_ASK_MS resumes it, silence starts anew."""
+        if self.resume_offer is not None:
+            self.asking_until = now + RESUME_ASK_MS
+            self.app.player.play(CUE_RESUME_ASK, now)
+            return
+        self._start(now, None)
+
+    def _answer(self, now, resume):
+        self.asking_until = -1
+        offer = self.resume_offer
+        self.resume_offer = None
+        point = offer.accept(self.app) if resume else None
+        if point is None:
+            offer.decline(self.app)
+        else:
+            self.clock.shift(point["t_ms"] + 1 - now)
+            now = self.clock.now()
+            self.last_t = now - 1
+        self._start(now, point)
+
+    def _start(self, now, point):
         app = self.app
-        app.start(now, self.plan_error)
+        if point is None:
+            app.start(now, self.plan_error)
+        else:
+            app.engine.resume(point["index"], now, point["reps"])
         for what, detail in self.parts.faults:
             app.fault(now, what, detail)
         self.last_data = now
@@ -73,7 +102,7 @@ class Runner:
     def read_sensor(self, now):
         """Drain the FIFO into ``app.sample``; returns the number of samples fed."""
         sensor = self.parts.sensor
-        if sensor is None:
+        if sensor is None or self.asking_until >= 0:
             return 0
         try:
             n = sensor.read_into(self.samples)
@@ -107,6 +136,14 @@ class Runner:
     def service(self, now):
         if self.parts.button is not None:
             self.parts.button.drain(self.clock, self.app.button)
+        if self.asking_until >= 0:
+            g = self.app.gestures.poll(now)
+            if g == TAP or now >= self.asking_until:
+                self._answer(now, g == TAP)
+                now = self.clock.now()
+            else:
+                self.app.player.service(now)
+                return
         self.app.service(now)
         if self.app.engine.done and not self.app.player.busy():
             self.finished = True

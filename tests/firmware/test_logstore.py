@@ -149,7 +149,9 @@ def test_a_session_cut_by_a_reboot_can_be_resumed():
         w, logged = run_session(store, 1, end=False)
         store = SessionStore(root)
         point = store.resume_point(w.sid)   # the app restarts the step that was running
+        plan_hash = point.pop("plan_hash")
         assert point == {"t_ms": logged[-1][0], "index": 0, "reps": 1}
+        assert plan_hash == decode(store, w.sid)[0]["plan_hash"]
         w2 = store.resume(w.sid)
         assert w2.last_t_ms == logged[-1][0]
         t = w2.last_t_ms + 5000

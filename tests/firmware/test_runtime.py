@@ -272,6 +272,11 @@ def _tmpdir(tag):
             os.remove(root + n)
         except OSError:
             pass
+    try:                                    # a fresh flash: no sessions from earlier runs
+        for n in os.listdir(root + "log"):
+            os.remove(root + "log/" + n)
+    except OSError:
+        pass
     return root
 
 
@@ -341,3 +346,58 @@ def test_reading_the_sensor_into_the_app_allocates_nothing():
     finally:
         heap_unlock()
     assert n == 30 and runner.last_t == now and not runner.button_only
+
+
+def _cut_session(tag, stop_at_ms):
+    """A board whose previous boot was cut ``stop_at_ms`` into the default session."""
+    root = _tmpdir(tag)
+    with open(HERE + "/../../boards/pico-w-lis3dh.json") as f:
+        _write(root, "board.json", f.read())
+    return root, _boot(root, stop_at_ms)[1]          # no session_end: the power went
+
+
+def _boot(root, until_ms, actions=()):
+    time = FakeTime()
+    events = Collector()
+    m = FakeMachine(time, devices=[FakeLIS3DH(0x18)])
+    runner = device_main.prepare(m, time, root, sinks=[events])
+    runner.start(0)
+    pin = m.pins[16]
+    run_until(runner, time, None, until_ms, [(t, (lambda v: lambda: pin.drive(v))(v)) for t, v in actions], step=20)
+    return runner, events
+
+
+def test_after_a_cut_a_tap_at_the_resume_cue_goes_on_with_the_same_session():
+    root, first = _cut_session("resume", 700000)      # cut in Dynamic Stretches
+    runner, events = _boot(root, 500)
+    assert events.of("step_start") == []              # asking, not running
+    assert runner.app.player.busy()
+    runner, events = _boot(root, 3000, [(1000, 0), (1120, 1)])
+    starts = events.of("step_start")
+    assert [f["step"] for _, _, f in starts] == ["Dynamic Stretches"]
+    assert starts[0][0] > first.events[-1][0]         # session time carries on
+    writer = runner.app.sinks[-1]
+    from swcore.logformat import read_session
+    with open(writer.path, "rb") as f:
+        _, records, problems = read_session(f.read())
+    names = [e for _, e, _ in records]
+    assert not problems and names.count("step_start") == 3   # jog, stretches, stretches again
+    assert names.index("resumed") < len(names) - 1 and "interrupted" not in names
+
+
+def test_after_a_cut_no_tap_closes_it_as_interrupted_and_starts_anew():
+    root, _first = _cut_session("noresume", 30000)
+    runner, events = _boot(root, 12000)
+    starts = events.of("step_start")
+    assert [f["step"] for _, _, f in starts] == ["Easy Jog"]
+    assert starts[0][0] >= 10000                       # after the 10 s offer ran out
+    states = dict(runner.app.sinks[-1].store.ids())
+    assert sorted(states.values()) == ["finished", "unfinished"]   # the cut one closed, kept
+
+
+def test_a_cut_session_of_another_plan_is_not_offered():
+    root, _first = _cut_session("otherplan", 30000)
+    _write(root, "plan.json", json.dumps(PLAN))        # a new plan was uploaded since
+    runner, events = _boot(root, 200)
+    assert runner.resume_offer is None
+    assert [f["step"] for _, _, f in events.of("step_start")] == [PLAN["sets"][0]["steps"][0]["name"]]
