@@ -167,12 +167,63 @@ def copy_to_drive(drive, contents, progress=None):
     return written, removed, unchanged
 
 
-def flash(spec, board_text, drive=None, plan_text=None, out=sys.stdout):
-    """Flash a CircuitPython board; returns (written, removed, unchanged)."""
+def device_key(drive, new_key=False, db=None, board=None):
+    """``(device id, sync.key bytes, is_new)``: the drive's key, kept unless ``new_key``;
+    the laptop's copy saved and registered for ``sprintwatch sync`` first."""
+    from host_tools import device_keys
+    device_id = secret = None
+    try:
+        device_id, secret = device_keys.decode_device_key((Path(drive) / device_keys.DEVICE_KEY_FILE).read_bytes())
+    except (OSError, ValueError):
+        pass
+    is_new = secret is None or new_key
+    if is_new:
+        device_id = device_id or device_keys.new_device_id()
+        secret = device_keys.new_device_secret()
+    device_keys.save_host_key(device_id, secret, board=board, port=str(drive))
+    device_keys.register_in_sync_db(device_id, secret, board, db)
+    return device_id, device_keys.encode_device_key(device_id, secret), is_new
+
+
+def flash(spec, board_text, drive=None, plan_text=None, out=None, key=False,
+          new_key=False, db=None):
+    """Flash a CircuitPython board; returns (written, removed, unchanged). With ``key``,
+    the device's sync key goes along (kept across flashes unless ``new_key``)."""
+    out = out or sys.stdout
     cplibs.install()
     drive = Path(drive) if drive else find_drive()
     contents = plan_contents(spec, board_text, plan_text)
+    if key:
+        from host_tools import device_keys
+        device_id, key_bytes, is_new = device_key(drive, new_key, db, spec["id"])
+        contents[device_keys.DEVICE_KEY_FILE] = key_bytes
+        print("device %s: sync key %s" % (device_id, "new" if is_new else "kept"), file=out)
     written, removed, unchanged = copy_to_drive(drive, contents)
     print("%s: %d files written, %d removed, %d unchanged (%s)"
           % (drive, len(written), len(removed), len(unchanged), spec["id"]), file=out)
     return written, removed, unchanged
+
+
+def run_command(args):
+    """``sprintwatch flash --board NAME`` when NAME is a CircuitPython board."""
+    from host_tools.flash import check_plan, DeviceError
+    path = firmware.BOARDS_DIR / ("%s.json" % args.board)
+    text = path.read_bytes()
+    from swcore import boardspec
+    spec = boardspec.parse(text.decode())
+    try:
+        plan = check_plan(args.plan) if args.plan else None
+        flash(spec, text, getattr(args, "drive", None), plan, key=True,
+              new_key=args.new_key, db=args.db)
+    except (FlashError, DeviceError) as e:
+        print("flash error: %s" % e, file=sys.stderr)
+        return 1
+    return 0
+
+
+def is_circuitpython(board_name):
+    path = firmware.BOARDS_DIR / ("%s.json" % board_name)
+    try:
+        return json.loads(path.read_text()).get("runtime") == "circuitpython"
+    except (OSError, ValueError):
+        return False

@@ -6,6 +6,8 @@ and ``_bleio`` into the project's venv. So they are installed without dependenci
 into a folder of their own, ``.cplib/`` (``make stubs``), from where ``sprintwatch
 flash`` copies them to a board's ``lib/`` and the tests import them.
 """
+import __future__
+import importlib.machinery
 import subprocess
 import sys
 from pathlib import Path
@@ -34,9 +36,34 @@ def install(quiet=True):
     return CPLIB_DIR
 
 
+class _CircuitPythonSourceLoader(importlib.machinery.SourceFileLoader):
+    """Compiles a library as CircuitPython treats it: annotations are never evaluated.
+
+    Some adafruit_ble modules annotate with names they import only for type checkers;
+    CircuitPython ignores annotations, CPython would raise NameError at import.
+    """
+
+    def get_code(self, fullname):
+        path = self.get_filename(fullname)
+        return compile(self.get_data(path), path, "exec", dont_inherit=True,
+                       flags=__future__.annotations.compiler_flag)
+
+
+def _path_hook(path):
+    p = Path(path).resolve()
+    if p != CPLIB_DIR.resolve() and CPLIB_DIR.resolve() not in p.parents:
+        raise ImportError("not the CircuitPython library folder")
+    return importlib.machinery.FileFinder(
+        path, (_CircuitPythonSourceLoader, importlib.machinery.SOURCE_SUFFIXES))
+
+
 def on_path():
-    """Put .cplib/ at the end of sys.path (after the stdlib: CPython's asyncio still wins)."""
+    """Put .cplib/ at the end of sys.path (after the stdlib: CPython's asyncio still wins),
+    its modules compiled the CircuitPython way."""
     install()
+    if _path_hook not in sys.path_hooks:
+        sys.path_hooks.insert(0, _path_hook)
+        sys.path_importer_cache.pop(str(CPLIB_DIR), None)
     if str(CPLIB_DIR) not in sys.path:
         sys.path.append(str(CPLIB_DIR))
     return CPLIB_DIR

@@ -85,3 +85,18 @@ def test_a_read_only_drive_says_how_to_get_usb_mode(drive, monkeypatch):
     monkeypatch.setattr(cpflash, "_write_atomically", erofs)
     with pytest.raises(cpflash.FlashError, match="button A"):
         cpflash.flash(spec, text, drive)
+
+
+def test_sprintwatch_flash_board_copies_to_the_drive_with_a_sync_key(drive, tmp_path, monkeypatch, capsys):
+    from host_tools import cli, device_keys
+    monkeypatch.setenv("SPRINTWATCH_DATA", str(tmp_path / "data"))
+    db = tmp_path / "sessions.db"
+    assert cli.main(["flash", "--board", "clue", "--drive", str(drive), "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "sync key new" in out and (drive / "code.py").exists()
+    dev_id, secret = device_keys.decode_device_key((drive / "sync.key").read_bytes())
+    from host_tools.sessiondb import SessionDB
+    assert SessionDB(db).key(dev_id) == secret                 # sprintwatch sync can use it
+    assert cli.main(["flash", "--board", "clue", "--drive", str(drive), "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "sync key kept" in out and "0 files written" in out

@@ -17,9 +17,15 @@ try:
 except ImportError:  # a port without binascii.crc32
     _crc32 = None
 try:
-    import hashlib
+    from hashlib import sha256 as _sha256           # MicroPython, CPython
 except ImportError:
-    hashlib = None
+    try:
+        import hashlib as _hashlib                 # CircuitPython: only hashlib.new
+
+        def _sha256(data=b""):
+            return _hashlib.new("sha256", data)
+    except ImportError:                            # no hashlib at all: pure Python
+        from swcore.sha256 import sha256 as _sha256
 
 PROTO_VERSION = 1
 
@@ -111,14 +117,15 @@ def crc32(data, crc=0):
 
 
 def hmac_sha256(key, msg):
-    """HMAC-SHA256 (RFC 2104) over hashlib.sha256; MicroPython has no hmac module."""
+    """HMAC-SHA256 (RFC 2104) over SHA-256 (hashlib's, or swcore.sha256 where a port has
+    none); MicroPython has no hmac module."""
     block = 64
     if len(key) > block:
-        key = hashlib.sha256(key).digest()
+        key = _sha256(key).digest()
     key = bytes(key) + bytes(block - len(key))
-    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+    inner = _sha256(bytes(b ^ 0x36 for b in key))
     inner.update(msg)
-    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+    outer = _sha256(bytes(b ^ 0x5C for b in key))
     outer.update(inner.digest())
     return outer.digest()
 

@@ -282,6 +282,32 @@ def console_sink(t, event, fields):
     print(json.dumps(rec))
 
 
+def start_sync(runner, root="/"):
+    """The Bluetooth sync service (swrt.ble_cp, adafruit_ble) for this session's store,
+    or None: no key from `sprintwatch flash`, no session store (USB mode), or no
+    ``_bleio``. It never stops the session."""
+    store = None
+    for sink in runner.app.sinks:
+        store = getattr(sink, "store", store)
+    try:
+        open(root + "sync.key").close()
+    except OSError:
+        return None
+    if store is None:
+        return None
+    try:
+        from swrt import ble_cp
+        from app import FIRMWARE_VERSION
+        spec = runner.parts.spec or {}
+        sync = ble_cp.start_sync(store, root, model=spec.get("id", "circuitpython"),
+                                 firmware=FIRMWARE_VERSION)
+    except Exception as e:
+        runner.parts.faults.append(("sync_fault", "Bluetooth sync not started: %s" % e))
+        return None
+    runner.background.append(sync.run())
+    return sync
+
+
 def main(root="/"):
     from swrt.cpstorage import drive_mode, announce, DEVICE
     mode = drive_mode()
@@ -292,9 +318,13 @@ def main(root="/"):
         runner = prepare(root, (console_sink,), safe=True)
         runner.parts.faults.append(("startup_fault", str(e)))
     announce(runner.app, mode)
+    sync = start_sync(runner, root)
     try:
         runner.run()
     except Exception as e:
         runner.parts.output.off()
         print("sprintwatch: session stopped by an error: %s" % e)
+    if sync is not None:                      # session over: stay available for sync
+        import asyncio
+        asyncio.run(sync.run())
     return runner

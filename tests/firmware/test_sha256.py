@@ -38,3 +38,19 @@ def test_digest_can_be_taken_twice_and_updating_goes_on():
     assert h.digest() == first
     h.update(b"world")
     assert h.digest() == hashlib.sha256(b"hello world").digest()
+
+
+def test_the_sync_handshake_gives_the_same_proofs_with_the_fallback():
+    from swcore import syncproto
+    key = bytes(range(32))
+    msgs = (b"", b"sprintwatch-device-v1" + bytes(32), bytes(200))
+    want = [syncproto.hmac_sha256(key, m) for m in msgs]
+    saved = syncproto._sha256
+    syncproto._sha256 = sha256
+    try:
+        got = [syncproto.hmac_sha256(key, m) for m in msgs]
+        long_key = syncproto.hmac_sha256(bytes(100), b"x")
+    finally:
+        syncproto._sha256 = saved
+    assert got == want
+    assert long_key == syncproto.hmac_sha256(bytes(100), b"x")
