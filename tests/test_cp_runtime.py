@@ -152,3 +152,18 @@ def test_boot_gives_the_drive_to_the_firmware_unless_the_button_is_held(
     first = [e for e in dev.events if e["event"] == "cue"][0]
     assert first["pattern"] == ("drive_usb" if held else "drive_device")
     assert [e for e in dev.events if e["event"] == "drive_mode"][0]["sessions_saved"] is (not held)
+
+
+def test_a_session_cut_by_a_power_loss_is_offered_again_at_the_next_boot(tmp_path, monkeypatch):
+    dev = Device(tmp_path, monkeypatch, "clue", PRESSES)
+    runner = dev.cp.prepare(str(dev.drive) + "/", [dev.sink], clock=dev.cp.Clock(dev.clock.monotonic_ns))
+    loop = VirtualTimeLoop(dev.clock)
+    with pytest.raises(asyncio.TimeoutError):                 # the battery dies at 11:40
+        loop.run_until_complete(asyncio.wait_for(runner.main(), 700))
+    loop.close()
+    assert not runner.app.engine.done
+    # power comes back: same drive, a fresh CircuitPython
+    again = dev.cp.prepare(str(dev.drive) + "/", [dev.sink], clock=dev.cp.Clock(dev.clock.monotonic_ns))
+    offer = again.resume_offer
+    assert offer is not None and offer.point["index"] >= 1, "the cut session is offered"
+    assert offer.point["t_ms"] >= 600000                      # Dynamic Stretches had begun

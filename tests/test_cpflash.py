@@ -30,7 +30,9 @@ def test_first_flash_writes_firmware_libraries_and_board_file(drive):
     have = {p.relative_to(drive).as_posix() for p in drive.rglob("*") if p.is_file()}
     for must in ("code.py", "boot.py", "board.json", "swrt/cp.py", "swrt/runner.py",
                  "swcore/engine.py", "drivers/lsm6ds.py", "app.py",
-                 "lib/asyncio/__init__.py", "lib/adafruit_ticks.py"):
+                 "lib/asyncio/__init__.py", "lib/adafruit_ticks.py", "swrt/ble_cp.py",
+                 "swcore/syncproto.py", "lib/adafruit_ble/__init__.py",
+                 "lib/adafruit_ble/advertising/standard.py"):
         assert must in have, must
     for must_not in ("main.py", "swrt/mp.py", "swrt/sim.py", "code_cp.py", "boot_cp.py"):
         assert must_not not in have, must_not

@@ -227,16 +227,13 @@ def _reader(path):
     return read
 
 
-LOG_DIR = "log"                # session files (swcore.logstore), as on MicroPython
-
-
 def prepare(root="/", sinks=(), safe=False, clock=None, save_sessions=True):
     """Board parts, app and runner (``swrt.runner``, shared with MicroPython), ready to run.
 
     ``save_sessions`` is False while the computer owns the drive (``swrt.cpstorage``):
     the session then runs without a log file.
     """
-    from app import App, load_plan, unload_plan_parser, start_log
+    from app import App, load_plan, unload_plan_parser
     from swcore import boardspec
     from swrt.runner import Runner
 
@@ -264,13 +261,11 @@ def prepare(root="/", sinks=(), safe=False, clock=None, save_sessions=True):
             pass
     app = App(parts, name, steps, list(sinks), motion=motion)
     unload_plan_parser()
-    if save_sessions and not safe:
-        try:
-            from swcore.logstore import SessionStore
-            start_log(SessionStore(root + LOG_DIR), app, plan_text, parts.faults)
-        except Exception as e:
-            parts.faults.append(("storage_fault", "cannot open the session log: %s" % e))
-    return Runner(app, parts, plan_error)
+    runner = Runner(app, parts, plan_error)
+    if save_sessions and not safe:            # a new session file, or go on with a cut one
+        from swrt.session import start_session_log
+        runner.resume_offer = start_session_log(app, parts, root, plan_text, len(steps))
+    return runner
 
 
 def console_sink(t, event, fields):
