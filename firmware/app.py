@@ -10,6 +10,7 @@ from swcore.gestures import Gestures, NAMES as GESTURE_NAMES, NONE as NO_GESTURE
 
 PLAN_FILE = "plan.json"
 FIRMWARE_VERSION = "0.1.0"
+TICK_MS = 1000       # a sprint_tick (cadence, peak g) every second of a sprint, for plots
 _PARSER_MODULES = ("swcore.plan", "swcore.default_plan")
 
 
@@ -74,6 +75,8 @@ class App:
         self.engine.motion_sensing = motion is not None
         self.motion = motion
         self.slope = None    # a SlopeMeter while a step measures the slope
+        self.tick_at = -1    # next once-a-second sprint summary, -1 outside sprints
+        self.tick_peak = 0   # highest magnitude (mg) since the last summary
 
     def emit(self, t, event, fields):
         if event == "cue":
@@ -87,12 +90,15 @@ class App:
                 self.slope = SlopeMeter(self.motion.rate)
         elif event == "sprint_go" and self.motion is not None:
             self.motion.arm(self.engine.step.get("cadence_floor_spm", 0))
+            self.tick_at = t + TICK_MS
+            self.tick_peak = 0
         elif event == "rep" and self.motion is not None and fields["motion"] and "steps" not in fields:
             metrics = self.motion.rep_metrics()   # a rep ended by tap or time: still give its figures
             for k in metrics:
                 fields[k] = metrics[k]
         elif event == "step_end" and self.motion is not None and fields["kind"] == "sprint":
             self.motion.disarm()
+            self.tick_at = -1
         elif event == "step_end" and self.slope is not None:
             self.slope = None
             _unload(("swcore.slope",))
@@ -119,6 +125,8 @@ class App:
         """One accelerometer sample (milli-g) taken at ``t``; the hot path."""
         if self.motion is not None:
             code = self.motion.feed(ax, ay, az)
+            if self.tick_at >= 0 and self.motion.mag > self.tick_peak:
+                self.tick_peak = self.motion.mag
             if code:
                 self._on_motion(t, code)
             if self.slope is not None:
@@ -164,6 +172,11 @@ class App:
         if g != NO_GESTURE:
             self.engine.gesture(GESTURE_NAMES[g], self.gestures.gesture_t)
         self.engine.tick(self.gestures.settled_until(now))
+        while 0 <= self.tick_at <= now and self.motion is not None:
+            self.emit(self.tick_at, "sprint_tick", {"cadence_spm": self.motion.cadence_spm,
+                                                    "peak_g": self.tick_peak // 10 / 100})
+            self.tick_peak = 0
+            self.tick_at += TICK_MS
         self.player.service(now)
 
     def idle(self):

@@ -92,7 +92,7 @@ def activity_bytes(session, start):
         if which == 0:
             r = RecordMessage()
             r.timestamp = _ms(start, t)
-            if t in ticks and ticks[t]:
+            if t in ticks:                      # 0 is a reading too (no stride yet)
                 whole, frac = steps_per_min_to_fit(ticks[t])
                 r.cadence = whole
                 r.fractional_cadence = frac

@@ -34,11 +34,13 @@ def as_tuples(records):
 
 
 def with_motion(events, seed=1, spm=(170, 195), drop_rep=None, rep_spm=None):
-    """Add sprint ticks (cadence, peak g) and rep metrics when the run has none.
+    """Give a run made standing still (no trace) a runner's sprint ticks (cadence,
+    peak g) and rep metrics, in place of its zero-cadence ticks.
 
     ``rep_spm`` maps a rep number to its own cadence range (a tiring runner)."""
-    if any(ev == "sprint_tick" for _t, ev, _f in events):
+    if any(ev == "sprint_tick" and f["cadence_spm"] for _t, ev, f in events):
         return events
+    events = [e for e in events if e[1] != "sprint_tick"]
     rng = random.Random(seed)
     out = []
     go = None

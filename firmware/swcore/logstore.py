@@ -84,7 +84,9 @@ class SessionStore:
             pass
         total = self._total()
         self.low_water = low_water if low_water is not None else min(16384, total // 8)
-        self.reserve = reserve if reserve is not None else min(4096, total // 32)
+        # The reserve keeps room for a session's rep summaries. A file system spends
+        # whole blocks (LittleFS copies the block it appends to), so never under 4.
+        self.reserve = reserve if reserve is not None else max(min(4096, total // 32), 4 * self._block())
         boot, next_id = self._read_state()
         for sid, ext in self._scan():
             if sid >= next_id:
@@ -182,6 +184,11 @@ class SessionStore:
         s = os.statvfs(self.root)
         return s[1] * s[2]
 
+    def _block(self):
+        if self.quota is not None:
+            return 512
+        return os.statvfs(self.root)[1]
+
     def free(self):
         """Free bytes for sessions."""
         if self.quota is not None:
@@ -222,13 +229,17 @@ class SessionStore:
     def begin(self, plan, plan_hash, fw, builtin=False):
         """Start a new session file; returns its writer (an app sink).
 
-        Sessions a reboot left unfinished and nobody resumed are closed first."""
+        Sessions a reboot left unfinished and nobody resumed are closed first (after
+        room is made: on a full flash, closing one needs a little space too)."""
+        self.make_room(self.low_water)
         for sid in self.unfinished():
-            self.close_interrupted(sid)
+            try:
+                self.close_interrupted(sid)
+            except OSError as e:          # full: it stays unfinished, its data kept
+                self.problems.append((self._path(sid, EXT_OPEN), "cannot close: %s" % e))
         sid = self.next_id
         self.next_id += 1
         self._write_state()
-        self.make_room(self.low_water)
         head = fmt.encode_header(sid, self.boot, plan, plan_hash, fw, self.wall_now(), builtin)
         new = self._path(sid, EXT_NEW)
         with open(new, "wb") as f:

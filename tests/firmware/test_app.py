@@ -1,0 +1,57 @@
+"""The app between runtime and core: once-a-second sprint summaries for the log and plots."""
+from expect import Collector
+from app import App
+from swcore import plan
+
+
+class _Output:
+    def apply(self, t, tone, motor):
+        pass
+
+
+class _Board:
+    output = _Output()
+    display = None
+
+
+class _Motion:
+    """Stands in for the pipeline: a magnitude and a cadence the test sets."""
+    rate = 50
+    lag = 0
+
+    def __init__(self):
+        self.mag = 1000
+        self.cadence_spm = 0
+
+    def feed(self, ax, ay, az):
+        self.mag = ax
+        return 0
+
+    def arm(self, floor=0):
+        pass
+
+    def disarm(self):
+        pass
+
+    def rep_metrics(self):
+        return {}
+
+
+def test_a_sprint_logs_cadence_and_peak_g_once_a_second_and_only_while_it_runs():
+    doc = {"name": "T", "sets": [{"name": "S", "steps": [{"name": "Go", "kind": "sprint", "max_s": 3.5},
+                                                        {"name": "Rest", "kind": "timed", "duration_s": 5}]}]}
+    _, steps = plan.parse(doc)
+    sink = Collector()
+    motion = _Motion()
+    app = App(_Board(), "T", steps, [sink], motion)
+    app.start(0)
+    for t in range(0, 12000, 20):
+        if t in (1000, 1100):
+            app.button(t == 1000, t)                          # a tap at 1 s: go
+        motion.cadence_spm = 170 if t > 1500 else 0
+        app.sample(1000 + (t // 20) % 50 * 60, 0, 0, t)    # a peak of 3940 mg each second
+        app.service(t)
+    ticks = sink.of("sprint_tick")
+    assert [t for t, _, _ in ticks] == [2000, 3000, 4000]          # go at 1000, end at 4500
+    assert [f["cadence_spm"] for _, _, f in ticks] == [170, 170, 170]
+    assert [f["peak_g"] for _, _, f in ticks] == [3.94, 3.94, 3.94]
