@@ -148,3 +148,18 @@ def test_sync_sim_unknown_board_names_the_known_ones(tmp_path, capsys):
     from host_tools import cli
     with pytest.raises(SystemExit, match="unknown board 'nope'.*clue"):
         cli.main(["sync", "--sim", "--board", "nope", "--db", str(tmp_path / "s.db")])
+
+
+def test_a_write_longer_than_the_characteristic_is_refused_and_sync_goes_on(tmp_path):
+    async def go():
+        rig = await Rig(tmp_path, n=3).start()
+        t = rig.transport
+        await t.connect()
+        with pytest.raises(Exception) as e:               # the stack answers with an ATT error
+            await t.peer.write_value(t.rx, bytes(sp.MAX_REQUEST + 1), with_response=True)
+        assert getattr(e.value, "error_code", None) == 0x0D, repr(e.value)   # invalid length
+        await t.close()
+        r = await rig.sync()                              # the device is none the worse
+        assert [s for s, _ in r.synced] == [1, 2, 3]
+        rig.stored_equals_device()
+    run(go())
