@@ -19,7 +19,7 @@ from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
 
 from host_tools import bleio_bumble, cplibs
-from host_tools import firmware  # noqa: F401
+from host_tools import firmware  # noqa: F401  (puts firmware/ on sys.path)
 from swcore import syncproto as sp
 
 DEVICE_ADDRESS = "C0:11:22:33:44:66"

@@ -16,7 +16,6 @@ import pytest
 
 from host_tools import firmware  # noqa: F401  (firmware/ on sys.path)
 from host_tools.sim import DEMO_TAPS
-import cpfakes
 from cpfakes import VirtualClock, VirtualTimeLoop, ChipFeeder, make_modules
 from fake_i2c import FakeLIS3DH
 from fake_lsm6ds import FakeLSM6DS
@@ -154,16 +153,20 @@ def test_boot_gives_the_drive_to_the_firmware_unless_the_button_is_held(
     assert [e for e in dev.events if e["event"] == "drive_mode"][0]["sessions_saved"] is (not held)
 
 
-def test_a_session_cut_by_a_power_loss_is_offered_again_at_the_next_boot(tmp_path, monkeypatch):
-    dev = Device(tmp_path, monkeypatch, "clue", PRESSES)
+def test_a_session_cut_by_a_power_loss_goes_on_after_a_tap_at_the_next_boot(tmp_path, monkeypatch):
+    dev = Device(tmp_path, monkeypatch, "clue", [(701500, 120)])   # the tap answering "go on?"
     runner = dev.cp.prepare(str(dev.drive) + "/", [dev.sink], clock=dev.cp.Clock(dev.clock.monotonic_ns))
     loop = VirtualTimeLoop(dev.clock)
     with pytest.raises(asyncio.TimeoutError):                 # the battery dies at 11:40
         loop.run_until_complete(asyncio.wait_for(runner.main(), 700))
-    loop.close()
     assert not runner.app.engine.done
-    # power comes back: same drive, a fresh CircuitPython
+    files = sorted((dev.drive / "log").glob("*"))
+    # power comes back at 11:40 (virtual): same drive, a fresh CircuitPython
     again = dev.cp.prepare(str(dev.drive) + "/", [dev.sink], clock=dev.cp.Clock(dev.clock.monotonic_ns))
     offer = again.resume_offer
-    assert offer is not None and offer.point["index"] >= 1, "the cut session is offered"
-    assert offer.point["t_ms"] >= 600000                      # Dynamic Stretches had begun
+    assert offer is not None and offer.point["t_ms"] >= 600000, "the cut session is offered"
+    with pytest.raises(asyncio.TimeoutError):
+        loop.run_until_complete(asyncio.wait_for(again.main(), 60))
+    loop.close()
+    assert again.clock.now() > offer.point["t_ms"] + 50000, "session time goes on from the cut"
+    assert sorted((dev.drive / "log").glob("*")) == files, "the same session file, no new one"

@@ -24,7 +24,6 @@ import pwmio
 from drivers.sensor import SensorError
 
 
-
 class Clock:
     """Milliseconds since the session clock started, from ``time.monotonic_ns``."""
 
@@ -34,6 +33,10 @@ class Clock:
 
     def now(self):
         return (self._ns() - self._t0) // 1000000
+
+    def shift(self, ms):
+        """Move session time by ``ms`` (a resumed session carries on from its last record)."""
+        self._t0 -= ms * 1000000
 
 
 def pin(name):
