@@ -12,7 +12,8 @@ KEY_FILE = "sync.key"   # on the board's file system, next to main.py
 
 
 def new_device_id():
-    return "sw-" + os.urandom(4).hex()
+    from host_tools.device_keys import new_device_id as make
+    return make()
 
 
 def provision(db, device_id=None, name=None):

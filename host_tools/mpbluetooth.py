@@ -69,6 +69,7 @@ class LinkFaults:
     def __init__(self, drop_at=(), corrupt_at=()):
         self.drop_at = set(drop_at)
         self.corrupt_at = set(corrupt_at)
+        self.sniffed = None     # a list to keep every notification, as a sniffer would
         self.sent = 0
         self.dropped = 0
         self.corrupted = 0
@@ -257,6 +258,8 @@ class BLE:
             tampered = bytearray(value)
             tampered[-1] ^= 0x5A
             value = bytes(tampered)
+        if f.sniffed is not None:
+            f.sniffed.append(value)
         pdu = att.ATT_Handle_Value_Notification(attribute_handle=value_handle, attribute_value=value)
         self.device.gatt_server.send_gatt_pdu(conn, bytes(pdu))
         self.att_bytes_out += 3 + len(value)

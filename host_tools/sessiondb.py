@@ -1,6 +1,6 @@
 """The laptop's session store: SQLite with raw session bytes, decoded metadata and keys.
 
-Default path ``~/.local/share/sprintwatch/sessions.db``. Tables:
+Default path ``~/.local/share/sprintwatch/sessions.db`` (``$SPRINTWATCH_DATA`` moves it). Tables:
 
 - ``devices``: ``device_id``, per-device sync ``key`` (32 bytes), ``name``, ``last_sync``;
 - ``sessions``: ``(device_id, session_id, crc32)``, ``size``, raw ``data``, ``meta``
@@ -10,12 +10,13 @@ Default path ``~/.local/share/sprintwatch/sessions.db``. Tables:
 - ``partials``: bytes of a session whose download was cut, to resume at that offset.
 """
 import json
-import os
 import sqlite3
 import time
 from pathlib import Path
 
-DEFAULT_DB = Path(os.path.expanduser("~/.local/share/sprintwatch/sessions.db"))
+from host_tools.device_keys import data_dir
+
+DEFAULT_DB = data_dir() / "sessions.db"   # ~/.local/share/sprintwatch/sessions.db unless $SPRINTWATCH_DATA
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS devices (

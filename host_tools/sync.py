@@ -112,6 +112,11 @@ async def _session(transport, db, report, state, progress, clock, log):
         raise SyncFailed("reconnected to a different device (%s, not %s)" % (dev, report.device_id))
     report.device_id = dev
     key = db.key(dev)
+    if key is None:  # flashed from this laptop with another database: the host key copy
+        from host_tools import device_keys
+        key = device_keys.load_host_key(dev)
+        if key is not None:
+            db.set_key(dev, key)
     if key is None:
         raise AuthError("no key for device %s in %s (provision it with sprintwatch flash)" % (dev, db.path))
     await client.authenticate(key)

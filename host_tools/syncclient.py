@@ -46,6 +46,7 @@ class SyncClient:
         self.seq = 0
         self.data_bytes = 0      # chunk payload bytes accepted
         self.bad_chunks = 0
+        self.skey = b""          # session key, once authenticated
 
     async def request(self, op, payload=b""):
         self.seq = (self.seq + 1) & 0xFF
@@ -82,6 +83,7 @@ class SyncClient:
             await self.request(sp.OP_AUTH_PROVE, sp.host_proof(key, hn, dn))
         except DeviceError as e:
             raise AuthError(str(e))
+        self.skey = sp.session_key(key, hn, dn)
 
     async def list_sessions(self, after=None):
         """Every session newer than ``after`` as ``(id, size, crc32)``, paging as needed."""
@@ -109,12 +111,13 @@ class SyncClient:
             if f[0] == "data":
                 if f[1] != seq:
                     continue
-                if f[2] != expect or not f[4]:
+                plain = sp.crypt(self.skey, sid, f[2], f[3]) if f[2] == expect else b""
+                if f[2] != expect or sp.crc32(plain) != f[4]:
                     self.bad_chunks += 1
                     raise ChunkError(expect)
-                self.data_bytes += len(f[3])
-                on_chunk(expect, f[3])
-                expect += len(f[3])
+                self.data_bytes += len(plain)
+                on_chunk(expect, plain)
+                expect += len(plain)
                 continue
             if f[1] != sp.OP_READ or f[2] != seq:
                 continue

@@ -335,3 +335,33 @@ def test_real_sessions_from_the_firmware_store(tmp_path):
         assert abs(meta["wall_s"] - CLOCK) < 60
         await dev.stop()
     run(go())
+
+
+def test_a_sniffer_sees_no_session_bytes(tmp_path):
+    async def go():
+        rig = await Rig(tmp_path, n=4).start()
+        rig.dev.ble.faults.sniffed = []
+        await rig.sync()
+        rig.stored_equals_device()
+        air = b"".join(rig.dev.ble.faults.sniffed)
+        assert len(air) > sum(len(d) for d in rig.store.data.values())
+        for data in rig.store.data.values():
+            for i in range(0, len(data) - 16, 16):
+                assert data[i:i + 16] not in air, "plain session bytes went over the air"
+    run(go())
+
+
+def test_key_from_the_flash_tools_host_copy(tmp_path, monkeypatch):
+    """A board flashed from this laptop syncs into a database that never saw its key."""
+    from host_tools import device_keys
+    monkeypatch.setenv("SPRINTWATCH_DATA", str(tmp_path / "data"))
+    secret = bytes(range(32))
+    device_keys.save_host_key("sw-flashed", secret)
+
+    async def go():
+        store = MemStore(sizes(2))
+        dev = await SimDevice(store, ("sw-flashed", secret)).start()
+        db = SessionDB(tmp_path / "fresh.db")
+        r = await sync.sync(BumbleTransport(dev.link), db, clock=lambda: CLOCK)
+        assert len(r.synced) == 2 and db.key("sw-flashed") == secret
+    run(go())

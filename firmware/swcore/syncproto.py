@@ -7,7 +7,7 @@ share one definition. Documented in docs/ble-protocol.md.
 
 Request (one GATT write):  op u8 | seq u8 | len u16 LE | payload[len]
 Response (notification):   op|0x80 u8 | seq u8 | status u8 | more u8 | payload
-Data (notification):       0x40 | seq u8 | offset u32 LE | crc32 u32 LE | bytes
+Data (notification):       0x40 | seq u8 | offset u32 LE | crc32 u32 LE | encrypted bytes
 """
 import json
 import struct
@@ -92,6 +92,8 @@ DEFAULT_MTU = 23
 
 DEV_LABEL = b"sprintwatch-device-v1"
 HOST_LABEL = b"sprintwatch-host-v1"
+SESSION_LABEL = b"sprintwatch-session-v1"
+KS_BLOCK = 32
 
 
 class ProtocolError(Exception):
@@ -136,6 +138,29 @@ def device_proof(key, host_nonce, device_nonce):
 
 def host_proof(key, host_nonce, device_nonce):
     return hmac_sha256(key, HOST_LABEL + device_nonce + host_nonce)
+
+
+def session_key(key, host_nonce, device_nonce):
+    """The per-connection key that encrypts session bytes in DATA frames."""
+    return hmac_sha256(key, SESSION_LABEL + host_nonce + device_nonce)
+
+
+def crypt(skey, sid, offset, data):
+    """XOR ``data`` (session ``sid`` from ``offset``) with the keystream
+    SHA256(skey || sid u32 || block u32) per 32-byte block: encrypts and decrypts."""
+    out = bytearray(data)
+    n = len(out)
+    i = 0
+    while i < n:
+        pos = offset + i
+        block = pos // KS_BLOCK
+        ks = hashlib.sha256(skey + struct.pack("<II", sid, block)).digest()
+        j = pos - block * KS_BLOCK
+        while j < KS_BLOCK and i < n:
+            out[i] ^= ks[j]
+            i += 1
+            j += 1
+    return bytes(out)
 
 
 def same_bytes(a, b):
@@ -209,12 +234,13 @@ def response_frames(op, seq, status, payload, room):
             return out
 
 
-def data_frame(seq, offset, chunk):
-    return struct.pack("<BBII", DATA, seq, offset, crc32(chunk)) + chunk
+def data_frame(seq, offset, chunk, cipher=b""):
+    """The CRC is of the plain bytes, so it also catches a wrong session key."""
+    return struct.pack("<BBII", DATA, seq, offset, crc32(chunk)) + (cipher or chunk)
 
 
 def parse_notification(frame):
-    """Host side: ``("data", seq, offset, chunk, crc_ok)`` or
+    """Host side: ``("data", seq, offset, chunk, crc)`` (chunk as sent: encrypted) or
     ``("response", op, seq, status, more, payload)``; ProtocolError otherwise."""
     if len(frame) < RESP_HEADER:
         raise ProtocolError("notification of %d bytes is too short" % len(frame))
@@ -223,8 +249,7 @@ def parse_notification(frame):
         if len(frame) < DATA_HEADER:
             raise ProtocolError("data frame of %d bytes is too short" % len(frame))
         _k, seq, offset, crc = struct.unpack_from("<BBII", frame, 0)
-        chunk = bytes(frame[DATA_HEADER:])
-        return ("data", seq, offset, chunk, crc32(chunk) == crc)
+        return ("data", seq, offset, bytes(frame[DATA_HEADER:]), crc)
     if kind & RESPONSE:
         return ("response", kind & 0x7F, frame[1], frame[2], frame[3], bytes(frame[RESP_HEADER:]))
     raise ProtocolError("unknown notification kind 0x%02x" % kind)
@@ -277,6 +302,7 @@ class SyncServer:
         self.connected = True
         self.mtu = mtu
         self.authed = False
+        self.skey = None
         self.nonces = None
         self.auth_fails = 0
         self.last_seq = None
@@ -313,14 +339,14 @@ class SyncServer:
         n = min(self.room() - DATA_HEADER, end - off)
         try:
             chunk = self.store.read(sid, off, n)
-        except Exception as e:
+            if not chunk:
+                raise OSError("session shorter than listed")
+            frame = data_frame(seq, off, chunk, crypt(self.skey, sid, off, chunk))
+        except Exception as e:  # storage failure (or a bug): end the stream with an error
             self.stream = None
             return response_frames(OP_READ, seq, E_STORAGE, _msg("read failed: %s" % e), self.room())[0]
-        if not chunk:
-            self.stream = None
-            return response_frames(OP_READ, seq, E_STORAGE, b"session shorter than listed", self.room())[0]
         s[2] = off + len(chunk)
-        return data_frame(seq, off, chunk)
+        return frame
 
     def _reply(self, op, seq, status, payload=b""):
         self.outbox.extend(response_frames(op, seq, status, payload, self.room()))
@@ -389,6 +415,7 @@ class SyncServer:
             self.authed = False
             raise _Reply(E_AUTH_FAILED, "wrong key")
         self.authed = True
+        self.skey = session_key(self.key[1], hn, dn)
         self._reply(OP_AUTH_PROVE, seq, OK)
 
     def _find(self, sid):

@@ -54,6 +54,7 @@ def test_enomem_retried_in_order():
     ble.connect()
     ble.mtu(1, 100)
     p.server.authed = True
+    p.server.skey = bytes(32)
     ble.write(1, p.rx, sp.request(sp.OP_READ, 1, bytes([1, 0, 0, 0]) + bytes(8)))
     ble.enomem = 3
     assert p.service() is True and not ble.sent, "queue full: nothing lost, try later"
@@ -64,7 +65,7 @@ def test_enomem_retried_in_order():
             ble.enomem = 2
     data = [sp.parse_notification(f) for f in ble.sent]
     chunks = [d for d in data if d[0] == "data"]
-    assert b"".join(c[3] for c in chunks) == p.server.store.data[1]
+    assert b"".join(sp.crypt(bytes(32), 1, c[2], c[3]) for c in chunks) == p.server.store.data[1]
     assert [c[2] for c in chunks] == sorted(c[2] for c in chunks)
     assert p.notify_retries >= 3 and data[-1][0] == "response"
 
@@ -73,6 +74,7 @@ def test_notify_after_disconnect_drops_state_and_readvertises():
     ble, p = make(sizes=(5000,))
     ble.connect()
     p.server.authed = True
+    p.server.skey = bytes(32)
     ble.write(1, p.rx, sp.request(sp.OP_READ, 1, bytes([1, 0, 0, 0]) + bytes(8)))
     p.service()
     ble.disconnect(tell=False)      # the peer is gone before the IRQ arrives

@@ -63,7 +63,17 @@ class Harness:
         assert st == sp.OK
         dn, proof = body[:16], body[16:]
         assert proof == sp.device_proof(KEY, hn, dn), "device did not prove it holds the key"
+        self.skey = sp.session_key(self.key, hn, dn)
         return self.call(sp.OP_AUTH_PROVE, sp.host_proof(self.key, hn, dn))[0]
+
+    def plain(self, sid, data):
+        """The session bytes of DATA frames, each chunk decrypted and its CRC checked."""
+        out = b""
+        for d in data:
+            chunk = sp.crypt(self.skey, sid, d[2], d[3])
+            assert sp.crc32(chunk) == d[4], "chunk CRC"
+            out += chunk
+        return out
 
 
 def test_hmac_matches_rfc4231_vectors():
@@ -151,9 +161,8 @@ def test_list_read_ack_roundtrip():
     sid, size, crc = entries[5]
     st, body, data = h.call(sp.OP_READ, struct.pack("<III", sid, 0, 0))
     assert st == sp.OK and struct.unpack("<III", body) == (sid, size, crc)
-    got = b"".join(d[3] for d in data)
-    assert got == h.store.data[sid]
-    assert all(d[4] for d in data), "every chunk carries a valid crc"
+    assert h.plain(sid, data) == h.store.data[sid]
+    assert b"".join(d[3] for d in data) != h.store.data[sid], "session bytes are encrypted on the air"
     assert all(len(d[3]) == h.server.room() - sp.DATA_HEADER for d in data[:-1]), "chunks fill the MTU"
     assert h.call(sp.OP_ACK, struct.pack("<II", sid, crc ^ 1))[0] == sp.E_CRC
     assert sid not in h.store.acked
@@ -167,11 +176,36 @@ def test_read_from_offset_and_bounds():
     sid, size, crc = h.store.sessions()[1]
     st, body, data = h.call(sp.OP_READ, struct.pack("<III", sid, 777, 100))
     assert st == sp.OK and [d[2] for d in data][0] == 777
-    assert b"".join(d[3] for d in data) == h.store.data[sid][777:877]
+    assert h.plain(sid, data) == h.store.data[sid][777:877]
     assert h.call(sp.OP_READ, struct.pack("<III", sid, size + 1, 0))[0] == sp.E_RANGE
     assert h.call(sp.OP_READ, struct.pack("<III", 99, 0, 0))[0] == sp.E_NOT_FOUND
     st, body, data = h.call(sp.OP_READ, struct.pack("<III", sid, size, 0))
     assert st == sp.OK and not data
+
+
+def test_each_connection_encrypts_with_its_own_key():
+    seen = []
+    for _ in range(2):
+        h = Harness()
+        h.server.random = Counter() if not seen else (lambda n: bytes(range(50, 50 + n)))
+        h.login()
+        st, body, data = h.call(sp.OP_READ, struct.pack("<III", 2, 0, 64))
+        assert h.plain(2, data) == h.store.data[2][:64]
+        seen.append((h.skey, data[0][3]))
+    assert seen[0][0] != seen[1][0] and seen[0][1] != seen[1][1]
+    wrong = sp.crypt(seen[0][0], 2, 0, seen[1][1])
+    assert wrong != h.store.data[2][:len(wrong)], "another connection's key does not decrypt"
+
+
+def test_crypt_is_its_own_inverse_at_any_offset():
+    skey = bytes(range(32))
+    data = session_bytes(9, 300)
+    for off in (0, 1, 31, 32, 33, 1000):
+        enc = sp.crypt(skey, 9, off, data)
+        assert enc != data and sp.crypt(skey, 9, off, enc) == data
+    # a stream split anywhere decrypts the same as in one piece
+    whole = sp.crypt(skey, 9, 5, data)
+    assert sp.crypt(skey, 9, 5, data[:40]) + sp.crypt(skey, 9, 45, data[40:]) == whole
 
 
 def test_new_read_replaces_running_stream():
