@@ -154,7 +154,7 @@ def crypt(skey, sid, offset, data):
     while i < n:
         pos = offset + i
         block = pos // KS_BLOCK
-        ks = hashlib.sha256(skey + struct.pack("<II", sid, block)).digest()
+        ks = _sha256(skey + struct.pack("<II", sid, block)).digest()
         j = pos - block * KS_BLOCK
         while j < KS_BLOCK and i < n:
             out[i] ^= ks[j]
