@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from host_tools import devkeys, simstore, sync  # noqa: E402
+from host_tools import device_keys, simstore, sync  # noqa: E402
 from host_tools.sessiondb import SessionDB  # noqa: E402
 from host_tools.simdevice import SimDevice  # noqa: E402
 from host_tools.transport_bumble import BumbleTransport  # noqa: E402
@@ -23,7 +23,7 @@ SESSIONS = 50
 
 async def one(mtu, folder):
     db = SessionDB(Path(folder) / ("mtu%d.db" % mtu))
-    dev_id, key, _ = devkeys.provision(db, "sw-bench")
+    dev_id, key, _ = device_keys.provision(db, "sw-bench")
     shutil.copytree(Path(folder) / "flash", Path(folder) / ("flash%d" % mtu))   # same sessions each run
     store = simstore.open_store(Path(folder) / ("flash%d" % mtu))
     dev = await SimDevice(store, (dev_id, key)).start()

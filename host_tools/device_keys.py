@@ -1,10 +1,12 @@
-"""Per-device BLE sync secrets: made by ``sprintwatch flash``, kept on both sides.
+"""Per-device BLE sync keys: made on the laptop, written to the board, kept on both sides.
 
-The device holds ``sync.key`` in its root folder: JSON ``{"id": DEVICE_ID, "key": HEX}``
-(the format of ``swcore.syncproto.format_key_file`` on the BLE branch). The laptop
-keeps a copy in ``<data dir>/keys/<device id>.json`` until the session database
-takes keys over; the sync client reads it with :func:`load_host_key`. The data
-folder is ``$SPRINTWATCH_DATA`` or ``~/.local/share/sprintwatch``.
+The board holds ``DEVICE_KEY_FILE`` (``sync.key``) in its root folder, in the firmware's
+own format (``swcore.syncproto.format_key_file``; the board reads it with
+``swrt.ble_mp.load_key``). The laptop keeps each key in the sync database
+(``provision``, ``register_in_sync_db``); ``sprintwatch flash`` also writes a host copy
+to ``<data dir>/keys/<device id>.json`` (``save_host_key``), which ``sprintwatch sync``
+falls back to (``load_host_key``) when its database lacks the key. The data folder is
+``$SPRINTWATCH_DATA`` or ``~/.local/share/sprintwatch``.
 """
 import hashlib
 import json
@@ -12,12 +14,15 @@ import os
 import secrets
 from pathlib import Path
 
+from host_tools import firmware  # noqa: F401
+from swcore import syncproto as sp
+
 DEVICE_KEY_FILE = "sync.key"
-SECRET_BYTES = 32
+SECRET_BYTES = sp.KEY_LEN
 
 
 def new_device_secret():
-    """A fresh random secret for one device (32 bytes from the OS's CSPRNG)."""
+    """A fresh random secret for one device (from the OS's CSPRNG)."""
     return secrets.token_bytes(SECRET_BYTES)
 
 
@@ -30,22 +35,57 @@ def key_id(secret):
     return hashlib.sha256(b"sprintwatch key id\0" + secret).hexdigest()[:16]
 
 
+# ---- the board's key file ---------------------------------------------------------
 def encode_device_key(device_id, secret):
-    return json.dumps({"id": device_id, "key": secret.hex()}).encode()
+    """The bytes of the board's key file."""
+    return sp.format_key_file(device_id, secret).encode()
 
 
 def decode_device_key(data):
-    """``(device_id, secret)`` from a device's key file; ValueError when it is not one."""
+    """``(device_id, secret)`` from a key file's bytes or text, accepting exactly what
+    the board accepts; ValueError naming what is wrong."""
     try:
-        doc = json.loads(data)
-        device_id, secret = doc["id"], bytes.fromhex(doc["key"])
-    except (ValueError, KeyError, TypeError):
-        raise ValueError("%s is not a key file" % DEVICE_KEY_FILE)
-    if not isinstance(device_id, str) or not device_id or len(secret) != SECRET_BYTES:
-        raise ValueError("%s: bad id or key length" % DEVICE_KEY_FILE)
-    return device_id, secret
+        text = data.decode() if isinstance(data, (bytes, bytearray)) else data
+        return sp.parse_key_file(text)
+    except (ValueError, UnicodeError) as e:
+        raise ValueError("%s: %s" % (DEVICE_KEY_FILE, e))
 
 
+def write_key_file(folder, data):
+    """Write key file bytes into ``folder`` (a board's drive or a sim device folder),
+    beside then renamed; returns its path."""
+    path = os.path.join(str(folder), DEVICE_KEY_FILE)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+    return path
+
+
+def read_key_file(folder):
+    """``(device_id, secret)`` from a folder's key file, None when there is none;
+    ValueError when it is damaged."""
+    try:
+        with open(os.path.join(str(folder), DEVICE_KEY_FILE), "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    return decode_device_key(data)
+
+
+def provision(db, device_id=None, name=None):
+    """Make (or keep) a device's key in the sync database ``db``; returns
+    ``(device_id, secret, key_file_bytes)``. An already known ``device_id`` keeps its
+    key, so re-provisioning does not lock out a laptop that synced before."""
+    device_id = device_id or new_device_id()
+    secret = db.key(device_id)
+    if secret is None:
+        secret = new_device_secret()
+        db.set_key(device_id, secret, name)
+    return device_id, secret, encode_device_key(device_id, secret)
+
+
+# ---- the laptop's copies ------------------------------------------------------------
 def data_dir():
     env = os.environ.get("SPRINTWATCH_DATA")
     if env:
@@ -54,12 +94,8 @@ def data_dir():
     return Path(base) / "sprintwatch"
 
 
-def keys_dir():
-    return data_dir() / "keys"
-
-
 def host_key_path(device_id):
-    return keys_dir() / ("%s.json" % device_id)
+    return data_dir() / "keys" / ("%s.json" % device_id)
 
 
 def save_host_key(device_id, secret, **about):
@@ -77,48 +113,27 @@ def save_host_key(device_id, secret, **about):
 
 
 def load_host_key(device_id):
-    """The secret the laptop holds for ``device_id``, or None."""
+    """The secret of the host copy for ``device_id``, or None."""
     try:
         doc = json.loads(host_key_path(device_id).read_text())
-    except (OSError, ValueError):
+        return bytes.fromhex(doc["secret_hex"])
+    except (OSError, ValueError, KeyError, TypeError):
         return None
-    return bytes.fromhex(doc["secret_hex"])
 
 
 def sync_db_path(db=None):
-    """The sync database to register keys in: ``db``, else one in $SPRINTWATCH_DATA, else
-    the sync's default; None while the sync module is not installed."""
-    try:
-        from host_tools.sessiondb import DEFAULT_DB
-    except ImportError:
-        return None
-    if db:
-        return Path(db)
-    if os.environ.get("SPRINTWATCH_DATA"):
-        return data_dir() / "sessions.db"
-    return Path(DEFAULT_DB)
+    """The sync database to register keys in: ``db``, else the one in the data folder
+    (where ``sprintwatch sync`` looks by default)."""
+    return Path(db) if db else data_dir() / "sessions.db"
 
 
 def register_in_sync_db(device_id, secret, name=None, db=None):
     """Give ``sprintwatch sync`` the key too (its database keeps one per device)."""
-    path = sync_db_path(db)
-    if path is None:
-        return None
     from host_tools.sessiondb import SessionDB
+    path = sync_db_path(db)
     store = SessionDB(path)
     try:
         store.set_key(device_id, secret, name)
     finally:
         store.close()
     return path
-
-
-def all_host_keys():
-    """[(device_id, secret)] for every device this laptop has flashed."""
-    out = []
-    if keys_dir().is_dir():
-        for p in sorted(keys_dir().glob("*.json")):
-            secret = load_host_key(p.stem)
-            if secret:
-                out.append((p.stem, secret))
-    return out

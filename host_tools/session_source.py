@@ -124,7 +124,7 @@ def stored_sessions(db=None):
     if store is None:
         return []
     out = []
-    for dev, sid, _size, _crc, _meta, at, _ack in store.sessions():
+    for dev, sid, _size, _digest, _meta, at, _ack in store.sessions():
         label = "%s:%s" % (dev, sid)
         try:
             out.append((label,) + _from_log(Path(label), store.data(dev, sid), synced_at=at))

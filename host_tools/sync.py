@@ -3,14 +3,15 @@
 Written against ``Transport`` only, so it is the same code over bleak or Bumble. A
 dropped link reconnects and resumes at the first byte not yet received (bytes already
 verified are kept, in memory and in the database's ``partials``); a chunk with a bad
-CRC is read again from its offset.
+CRC is read again from its offset, and a whole session is checked against the digest
+the device listed (``swcore.logformat.session_digest``) before it is stored and acked.
 """
 import time
 
 from host_tools import firmware  # noqa: F401
 from host_tools.syncclient import AuthError, ChunkError, SyncClient
 from host_tools.transport import LinkLost
-from swcore import syncproto as sp
+from swcore.logformat import session_digest
 
 MAX_TRIES_WITHOUT_PROGRESS = 4
 MAX_BAD_CHUNKS_PER_SESSION = 8
@@ -63,7 +64,7 @@ class _Download:
     """One session's bytes, kept across reconnects."""
 
     def __init__(self, entry, have):
-        self.sid, self.size, self.crc = entry
+        self.sid, self.size, self.digest = entry
         self.buf = bytearray(have)
 
     def add(self, offset, chunk):
@@ -99,7 +100,7 @@ async def sync(transport, db, progress=None, clock=time.time, log=lambda msg: No
 def _save_partials(db, report, state):
     for d in state["downloads"].values():
         if 0 < len(d.buf) < d.size:
-            db.save_partial(report.device_id, d.sid, d.size, d.crc, d.buf)
+            db.save_partial(report.device_id, d.sid, d.size, d.digest, d.buf)
 
 
 async def _session(transport, db, report, state, progress, clock, log):
@@ -131,9 +132,9 @@ async def _session(transport, db, report, state, progress, clock, log):
             todo.append(entry)
         elif not have[1]:
             unacked.append(entry)
-    for sid, _size, crc in unacked:  # stored last time, but the ack was lost with the link
-        await client.ack(sid, crc)
-        db.mark_acked(dev, sid, crc)
+    for sid, _size, digest in unacked:  # stored last time, but the ack was lost with the link
+        await client.ack(sid, digest)
+        db.mark_acked(dev, sid, digest)
         report.acked.append(sid)
     downloads = state["downloads"]
     for entry in todo:
@@ -159,7 +160,7 @@ async def _download(client, db, report, d, progress, clock, log):
     if d.buf:
         report.resumed_from.setdefault(d.sid, len(d.buf))
     bad = 0
-    crc_retry = False
+    retried = False
 
     def on_chunk(offset, chunk):
         d.add(offset, chunk)
@@ -178,13 +179,13 @@ async def _download(client, db, report, d, progress, clock, log):
                 if bad > MAX_BAD_CHUNKS_PER_SESSION:
                     raise SyncFailed("session %d: too many bad chunks" % d.sid)
                 continue
-        if sp.crc32(d.buf) == d.crc and len(d.buf) == d.size:
+        if len(d.buf) == d.size and session_digest(d.buf) == d.digest:
             break
-        if crc_retry:
-            raise SyncFailed("session %d: CRC mismatch after reading it twice; not acknowledged" % d.sid)
-        crc_retry = True  # every chunk passed but the whole does not: read it all again
-        log("session %d: CRC mismatch; downloading it again" % d.sid)
+        if retried:
+            raise SyncFailed("session %d: digest mismatch after reading it twice; not acknowledged" % d.sid)
+        retried = True  # every chunk passed but the whole does not: read it all again
+        log("session %d: digest mismatch; downloading it again" % d.sid)
         d.buf = bytearray()
         db.drop_partial(report.device_id, d.sid)
-    db.store(report.device_id, d.sid, d.crc, d.buf, session_metadata(bytes(d.buf)), clock())
+    db.store(report.device_id, d.sid, d.digest, d.buf, session_metadata(bytes(d.buf)), clock())
     report.synced.append((d.sid, d.size))

@@ -5,7 +5,7 @@ import datetime
 import sys
 from pathlib import Path
 
-from host_tools import devkeys
+from host_tools import device_keys
 from host_tools.sessiondb import DEFAULT_DB, SessionDB
 from host_tools.syncclient import AuthError, DeviceError, SyncClient
 from host_tools.transport import LinkLost, NoBluetooth
@@ -25,7 +25,7 @@ def add_device_args(p):
 def register(sub):
     p = sub.add_parser("sync", help="download new sessions from the device over Bluetooth",
                        description="Download every session the laptop does not have yet, check each one's "
-                                   "CRC, store it, tell the device it is safe, and set the device clock.")
+                                   "digest, store it, tell the device it is safe, and set the device clock.")
     add_device_args(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sync)
@@ -70,10 +70,10 @@ async def open_transport(args, db):
     from host_tools.transport_bumble import BumbleTransport
     folder = sim_folder(args.db)
     folder.mkdir(parents=True, exist_ok=True)
-    key = devkeys.read_key_file(folder)
+    key = device_keys.read_key_file(folder)
     if key is None:  # what `sprintwatch flash` does for a real board
-        dev_id, secret, text = devkeys.provision(db, name="simulated Sprintwatch")
-        devkeys.write_key_file(folder, text)
+        dev_id, secret, key_file = device_keys.provision(db, name="simulated Sprintwatch")
+        device_keys.write_key_file(folder, key_file)
         key = (dev_id, secret)
     elif db.key(key[0]) is None:
         db.set_key(key[0], key[1], "simulated Sprintwatch")
@@ -131,7 +131,7 @@ def cmd_sync(args):
 
 
 def describe(rows, sid):
-    for _d, s, size, _crc, meta, _at, _ack in rows:
+    for _d, s, size, _digest, meta, _at, _ack in rows:
         if s == sid:
             parts = ["%6d bytes" % size]
             if meta.get("plan"):
@@ -157,7 +157,7 @@ def cmd_sessions(args):
         print("no sessions in %s (run sprintwatch sync)" % args.db)
         return 0
     last = None
-    for dev, sid, size, crc, meta, at, acked in rows:
+    for dev, sid, size, _digest, meta, at, acked in rows:
         if dev != last:
             print(dev)
             last = dev

@@ -86,7 +86,7 @@ class SyncClient:
         self.skey = sp.session_key(key, hn, dn)
 
     async def list_sessions(self, after=None):
-        """Every session newer than ``after`` as ``(id, size, crc32)``, paging as needed."""
+        """Every session newer than ``after`` as ``(id, size, digest)``, paging as needed."""
         out = []
         while True:
             body = await self.request(sp.OP_LIST, b"" if after is None else struct.pack("<I", after))
@@ -123,13 +123,14 @@ class SyncClient:
                 continue
             if f[3] != sp.OK:
                 raise DeviceError(sp.OP_READ, f[3], f[5].decode("utf-8", "replace"))
-            _sid, end, _crc = struct.unpack("<III", f[5][:12])
+            _sid, end, _digest = struct.unpack("<III", f[5][:12])
             if end != expect:
                 raise ChunkError(expect)
             return expect
 
-    async def ack(self, sid, crc):
-        await self.request(sp.OP_ACK, struct.pack("<II", sid, crc))
+    async def ack(self, sid, digest):
+        """Tell the device session ``sid`` is stored; it refuses a ``digest`` not its own."""
+        await self.request(sp.OP_ACK, struct.pack("<II", sid, digest))
 
     async def set_clock(self, unix_s):
         await self.request(sp.OP_SET_CLOCK, struct.pack("<I", int(unix_s)))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from host_tools import devkeys, sync
+from host_tools import device_keys, sync
 from host_tools.sessiondb import SessionDB
 from host_tools.simdevice import SimDevice
 from host_tools.syncclient import AuthError, DeviceError, SyncClient
@@ -30,7 +30,7 @@ class Rig:
     def __init__(self, tmp_path, n=6, provision=True, size_base=2500):
         self.db = SessionDB(tmp_path / "sessions.db")
         self.store = MemStore(sizes(n, size_base))
-        self.key = (devkeys.provision(self.db, "sw-rig")[:2] if provision else ("sw-rig", bytes(32)))
+        self.key = (device_keys.provision(self.db, "sw-rig")[:2] if provision else ("sw-rig", bytes(32)))
         self.plans = []
         self.log = []
 
@@ -43,7 +43,7 @@ class Rig:
         return await sync.sync(self.transport, self.db, clock=lambda: CLOCK, log=self.log.append)
 
     def stored_equals_device(self):
-        for sid, size, crc in self.store.sessions():
+        for sid, _size, _digest in self.store.sessions():
             assert self.db.data("sw-rig", sid) == self.store.data[sid], "session %d differs" % sid
 
 
@@ -251,13 +251,19 @@ def test_device_key_file_written_by_host_is_read_by_firmware(tmp_path):
     sys.modules.setdefault("bluetooth", mpbluetooth)
     from swrt import ble_mp
     db = SessionDB(tmp_path / "k.db")
-    dev_id, key, text = devkeys.provision(db)
-    path = devkeys.write_key_file(tmp_path, text)
-    assert ble_mp.load_key(path) == (dev_id, key)
-    assert devkeys.provision(db, dev_id)[1] == key, "re-flashing keeps the key"
-    (tmp_path / "sync.key").write_text("garbage")
-    assert ble_mp.load_key(path) is None
+    dev_id, key, key_file = device_keys.provision(db)
+    path = device_keys.write_key_file(tmp_path, key_file)
+    assert ble_mp.load_key(path) == (dev_id, key) == device_keys.read_key_file(tmp_path)
+    assert device_keys.provision(db, dev_id)[1] == key, "re-flashing keeps the key"
+    # the laptop accepts exactly the key files the board accepts
+    for bad in ("garbage", '{"id": "%s", "key": "%s"}' % ("x" * 40, key.hex()),
+                '{"id": "sw-1", "key": "%s"}' % key.hex()[:-2]):
+        (tmp_path / "sync.key").write_text(bad)
+        assert ble_mp.load_key(path) is None
+        with pytest.raises(ValueError, match="sync.key"):
+            device_keys.read_key_file(tmp_path)
     assert ble_mp.load_key(str(tmp_path / "missing")) is None
+    assert device_keys.read_key_file(tmp_path / "missing") is None
 
 
 def test_wiped_device_reusing_ids_never_overwrites_stored_sessions(tmp_path):
@@ -314,12 +320,12 @@ def test_real_sessions_from_the_firmware_store(tmp_path):
         store = simstore.open_store(tmp_path / "flash")
         simstore.fill(store, 3)
         db = SessionDB(tmp_path / "s.db")
-        key = devkeys.provision(db, "sw-real")[:2]
+        key = device_keys.provision(db, "sw-real")[:2]
         dev = await SimDevice(store, key).start()
         r = await sync.sync(BumbleTransport(dev.link), db, clock=lambda: CLOCK)
         assert [s for s, _ in r.synced] == [1, 2, 3]
         rows = db.sessions("sw-real")
-        for _d, sid, size, crc, meta, _at, acked in rows:
+        for _d, sid, size, _digest, meta, _at, acked in rows:
             assert acked and meta["plan"] == "Descending Sprints" and meta["reps"] == 6
             assert meta["session"] == sid and meta["wall_s"] >= simstore.FIRST_SESSION_S
             assert "problems" not in meta
@@ -353,7 +359,6 @@ def test_a_sniffer_sees_no_session_bytes(tmp_path):
 
 def test_key_from_the_flash_tools_host_copy(tmp_path, monkeypatch):
     """A board flashed from this laptop syncs into a database that never saw its key."""
-    from host_tools import device_keys
     monkeypatch.setenv("SPRINTWATCH_DATA", str(tmp_path / "data"))
     secret = bytes(range(32))
     device_keys.save_host_key("sw-flashed", secret)
@@ -364,4 +369,101 @@ def test_key_from_the_flash_tools_host_copy(tmp_path, monkeypatch):
         db = SessionDB(tmp_path / "fresh.db")
         r = await sync.sync(BumbleTransport(dev.link), db, clock=lambda: CLOCK)
         assert len(r.synced) == 2 and db.key("sw-flashed") == secret
+    run(go())
+
+
+class FlippingStore(MemStore):
+    """A store whose reads of session ``sid`` come back with one byte flipped, the
+    first ``times`` times: each chunk's CRC is made over the flipped bytes, so only
+    the whole session's digest can catch it."""
+
+    def __init__(self, sizes, sid, times):
+        super().__init__(sizes)
+        self.flip_sid, self.flips_left = sid, times
+
+    def read(self, sid, offset, n):
+        chunk = super().read(sid, offset, n)
+        if sid == self.flip_sid and self.flips_left and offset <= 100 < offset + len(chunk):
+            self.flips_left -= 1
+            chunk = bytearray(chunk)
+            chunk[100 - offset] ^= 0x01
+            chunk = bytes(chunk)
+        return chunk
+
+
+@pytest.mark.parametrize("times", [1, 2])
+def test_flipped_byte_fails_the_digest_and_is_read_again(tmp_path, times):
+    async def go():
+        rig = Rig(tmp_path, n=3)
+        rig.store = FlippingStore(sizes(3), 2, times)
+        await rig.start()
+        if times == 1:
+            r = await rig.sync()
+            assert any("session 2: digest mismatch; downloading it again" in m for m in rig.log)
+            rig.stored_equals_device()
+            assert rig.store.acked == {1, 2, 3}
+            assert r.bad_chunks == 0, "every chunk passed its CRC"
+        else:   # wrong twice: nothing stored or acknowledged for it
+            with pytest.raises(sync.SyncFailed, match="session 2: digest mismatch after reading it twice"):
+                await rig.sync()
+            assert 2 not in rig.store.acked and rig.db.data("sw-rig", 2) is None
+    run(go())
+
+
+def test_wiped_device_with_a_same_shaped_session_is_still_downloaded(tmp_path):
+    """The new session 1 has the old one's size and record lengths (so the same
+    whole-file CRC-32); the digest tells them apart, so it is stored, not skipped."""
+    from swcore import logformat as fmt
+
+    def session(plan, rep_ms):
+        return (fmt.encode_header(1, 1, plan, 0xCAFE, "0.1.0")
+                + fmt.encode_record(rep_ms, "rep", {"rep": 1, "duration_ms": rep_ms}))
+
+    old, new = session("Sprints A", 12000), session("Sprints B", 13000)
+    assert len(old) == len(new) and fmt.crc32(old) == fmt.crc32(new)
+
+    async def go():
+        rig = await Rig(tmp_path, n=0).start()
+        rig.store.add(1, old)
+        await rig.sync()
+        rig.store.data.clear()                 # storage wiped: numbering starts again
+        rig.store.acked.clear()
+        rig.store.add(1, new)
+        r = await rig.sync()
+        assert r.synced == [(1, len(new))] and rig.store.acked == {1}
+        kept = rig.db.db.execute("SELECT data FROM sessions WHERE session_id=1").fetchall()
+        assert {bytes(k[0]) for k in kept} == {old, new}
+    run(go())
+
+
+def test_database_keyed_by_crc32_is_converted_without_a_new_download(tmp_path):
+    """A database from before the digest: its sessions keep their data, get their
+    digest, and the next sync neither downloads them again nor stores them twice."""
+    import sqlite3
+    import zlib
+    path = tmp_path / "old.db"
+    store = MemStore(sizes(2))
+    old = sqlite3.connect(str(path))
+    old.executescript("""
+        CREATE TABLE devices (device_id TEXT PRIMARY KEY, key BLOB NOT NULL, name TEXT, last_sync INTEGER);
+        CREATE TABLE sessions (device_id TEXT NOT NULL, session_id INTEGER NOT NULL, size INTEGER NOT NULL,
+            crc32 INTEGER NOT NULL, data BLOB NOT NULL, meta TEXT NOT NULL, synced_at INTEGER NOT NULL,
+            acked INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (device_id, session_id, crc32));
+        CREATE TABLE partials (device_id TEXT NOT NULL, session_id INTEGER NOT NULL, size INTEGER NOT NULL,
+            crc32 INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (device_id, session_id));""")
+    key = bytes(range(32))
+    old.execute("INSERT INTO devices VALUES ('sw-old', ?, NULL, NULL)", (key,))
+    for sid, data in store.data.items():
+        old.execute("INSERT INTO sessions VALUES ('sw-old', ?, ?, ?, ?, '{}', 1, 1)",
+                    (sid, len(data), zlib.crc32(data), data))
+    old.commit()
+    old.close()
+
+    async def go():
+        db = SessionDB(path)
+        assert [r[3] for r in db.sessions()] == [s[2] for s in store.sessions()]
+        dev = await SimDevice(store, ("sw-old", key)).start()
+        r = await sync.sync(BumbleTransport(dev.link), db, clock=lambda: CLOCK)
+        assert r.synced == [] and r.data_bytes == 0
+        assert len(db.sessions()) == 2 and db.data("sw-old", 1) == store.data[1]
     run(go())

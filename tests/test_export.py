@@ -181,15 +181,15 @@ def test_a_damaged_log_is_refused_with_its_name(tmp_path, capsys):
 def test_stored_sessions_are_exported_and_plotted_by_id(tmp_path, capsys):
     """Sessions synced into the database are found by ``ID`` or ``DEVICE:ID``."""
     sessiondb = pytest.importorskip("host_tools.sessiondb")   # arrives with BLE sync
-    import zlib
+    from swcore.logformat import session_digest
     from host_tools.sim import DEMO_TAPS, presses_from_args, run_sim
     run_sim(tmp_path / "sim", presses=presses_from_args(DEMO_TAPS, "", ""), runtime="cpython")
     data = next((tmp_path / "sim").glob("session-*.swlog")).read_bytes()
     db_path = tmp_path / "sessions.db"
     db = sessiondb.SessionDB(db_path)
     for dev in ("sw-aaaa", "sw-bbbb"):
-        db.store(dev, 7, zlib.crc32(data), data, {"plan": "Descending Sprints"}, 1790000000)
-    db.store("sw-aaaa", 8, zlib.crc32(data), data, {"plan": "Descending Sprints"}, 1790086400)
+        db.store(dev, 7, session_digest(data), data, {"plan": "Descending Sprints"}, 1790000000)
+    db.store("sw-aaaa", 8, session_digest(data), data, {"plan": "Descending Sprints"}, 1790086400)
     db.close()
     out = tmp_path / "s.fit"
     assert cli.main(["export", "8", "--db", str(db_path), "--out", str(out)]) == 0

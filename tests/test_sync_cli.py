@@ -2,7 +2,7 @@
 import json
 import shutil
 
-from host_tools import cli, devkeys
+from host_tools import cli, device_keys
 from host_tools.sessiondb import SessionDB
 from host_tools.sync_cmd import sim_folder
 
@@ -31,7 +31,7 @@ def test_sync_sim_with_a_wrong_key_is_refused(tmp_path, capsys):
     assert sprintwatch(capsys, "sync", "--sim", "--db", str(db), "--no-progress")[0] == 0
     other = tmp_path / "b" / "sessions.db"
     shutil.copytree(sim_folder(db), sim_folder(other))   # the same device...
-    dev_id = devkeys.read_key_file(sim_folder(other))[0]
+    dev_id = device_keys.read_key_file(sim_folder(other))[0]
     stranger = SessionDB(other)
     stranger.set_key(dev_id, bytes(32))                  # ...but a laptop with the wrong key
     stranger.close()

@@ -8,7 +8,7 @@ import bleak
 import pytest
 from bleak.exc import BleakError
 
-from host_tools import devkeys, sync
+from host_tools import device_keys, sync
 from host_tools.sessiondb import SessionDB
 from host_tools.transport_bleak import BleakTransport
 from swcore import syncproto as sp
@@ -72,7 +72,7 @@ def fakes(server, fail_after=None):
 
 def test_sync_through_the_bleak_transport(tmp_path, monkeypatch):
     db = SessionDB(tmp_path / "s.db")
-    dev_id, key, _ = devkeys.provision(db)
+    dev_id, key, _ = device_keys.provision(db)
     store = MemStore([1500, 2600, 90])
     server = sp.SyncServer(store, (dev_id, key), bytes)
     scanner, client = fakes(server)
@@ -86,7 +86,7 @@ def test_sync_through_the_bleak_transport(tmp_path, monkeypatch):
 
 def test_bleak_errors_become_link_lost_and_unknown_address_reported(tmp_path, monkeypatch):
     db = SessionDB(tmp_path / "s.db")
-    dev_id, key, _ = devkeys.provision(db)
+    dev_id, key, _ = device_keys.provision(db)
     server = sp.SyncServer(MemStore([500]), (dev_id, key), bytes)
     scanner, client = fakes(server, fail_after=2)
     monkeypatch.setattr(bleak, "BleakScanner", scanner)

@@ -14,6 +14,16 @@ try:
     from binascii import crc32 as _crc32
 except ImportError:  # some ports build binascii without crc32
     _crc32 = None
+try:
+    from hashlib import sha256    # MicroPython, CPython; the firmware's one source of SHA-256
+except ImportError:
+    try:
+        import hashlib as _hashlib    # CircuitPython: only hashlib.new
+
+        def sha256(data=b""):
+            return _hashlib.new("sha256", data)
+    except ImportError:           # no hashlib at all: the same digests in pure Python
+        from swcore.sha256 import sha256
 
 MAGIC = b"SWLG"
 VERSION = 1
@@ -100,6 +110,23 @@ def crc32(data, crc=0):
     if _crc32 is not None:
         return _crc32(data, crc) & 0xFFFFFFFF
     return crc32_pure(data, crc)
+
+
+# ---- session digest -------------------------------------------------------------
+def session_digest(data):
+    """A session file's identity: the first 4 bytes (little-endian u32) of SHA-256
+    over the whole file. ``data`` is the file's bytes or an iterable of its chunks.
+
+    Not a CRC-32: each block of the file ends with its own CRC-32, and a CRC run over
+    a block followed by that block's CRC depends only on the block's length, so
+    every session with the same record lengths has the same whole-file CRC."""
+    h = sha256()
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        h.update(data)
+    else:
+        for chunk in data:
+            h.update(chunk)
+    return struct.unpack("<I", h.digest()[:4])[0]
 
 
 # ---- primitives -----------------------------------------------------------------

@@ -56,6 +56,14 @@ def _ticks_diff(a, b):
         return a - b
 
 
+def _chunks(f):
+    while True:
+        chunk = f.read(512)
+        if not chunk:
+            return
+        yield chunk
+
+
 def _minus(a, b):
     return a - b
 
@@ -75,7 +83,7 @@ class SessionStore:
         self._diff = _minus if now_ms else _ticks_diff
         self.clock = None          # (unix_s, ms) when the wall clock was set
         self.problems = []         # files skipped, as (file, why); logged in the next session
-        self._crc = {}             # session id -> CRC-32 of a finished file
+        self._digest = {}          # session id -> logformat.session_digest of a finished file
         self._bad = {}             # session id -> why its header is unreadable
         self.writer = None
         try:
@@ -208,7 +216,7 @@ class SessionStore:
         for sid, ext in self._scan():
             if ext == EXT_ACKED:
                 self._remove(self._path(sid, ext))
-                self._crc.pop(sid, None)
+                self._digest.pop(sid, None)
                 free = self.free()
                 if free >= want:
                     break
@@ -317,7 +325,8 @@ class SessionStore:
 
     # ---- the sync side ------------------------------------------------------------
     def sessions(self):
-        """Finished sessions as ``(session_id, size, crc32)``, oldest first."""
+        """Finished sessions as ``(session_id, size, digest)``, oldest first
+        (digest: ``logformat.session_digest`` of the file)."""
         out = []
         for sid, ext in self._scan():
             if ext not in (EXT_DONE, EXT_ACKED) or sid in self._bad:
@@ -325,23 +334,15 @@ class SessionStore:
             path = self._path(sid, ext)
             try:
                 size = os.stat(path)[6]
-                crc = self._crc.get(sid)
-                if crc is None:
-                    crc = self._file_crc(path)
-                    self._crc[sid] = crc
+                digest = self._digest.get(sid)
+                if digest is None:
+                    with open(path, "rb") as f:
+                        digest = fmt.session_digest(_chunks(f))
+                    self._digest[sid] = digest
             except OSError:
                 continue
-            out.append((sid, size, crc))
+            out.append((sid, size, digest))
         return out
-
-    def _file_crc(self, path):
-        crc = 0
-        with open(path, "rb") as f:
-            while True:
-                chunk = f.read(512)
-                if not chunk:
-                    return crc
-                crc = fmt.crc32(chunk, crc)
 
     def read(self, session_id, offset, n):
         """Up to ``n`` bytes of a session file from ``offset`` (b"" past the end)."""

@@ -3,7 +3,7 @@
 The same interface as ``hashlib.sha256`` as MicroPython and CircuitPython have it:
 ``sha256(data=b"")``, ``update(data)``, ``digest()``. Slow (a few ms a block on a
 microcontroller) but only the sync's challenge-response uses it: a few blocks a
-connection. ``swcore.syncproto`` imports it when ``hashlib`` is missing.
+connection (and the log's plan hash). ``swcore.logformat`` uses it when ``hashlib`` is missing.
 """
 _K = (
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,

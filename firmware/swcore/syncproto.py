@@ -16,16 +16,7 @@ try:
     from binascii import crc32 as _crc32
 except ImportError:  # a port without binascii.crc32
     _crc32 = None
-try:
-    from hashlib import sha256 as _sha256           # MicroPython, CPython
-except ImportError:
-    try:
-        import hashlib as _hashlib                 # CircuitPython: only hashlib.new
-
-        def _sha256(data=b""):
-            return _hashlib.new("sha256", data)
-    except ImportError:                            # no hashlib at all: pure Python
-        from swcore.sha256 import sha256 as _sha256
+from swcore.logformat import sha256 as _sha256  # the firmware's one SHA-256 provider
 
 PROTO_VERSION = 1
 
@@ -37,7 +28,7 @@ TX_UUID = "5a0d0003-8f3e-4c1a-9b6e-53707277a7c1"   # device notifies responses a
 OP_INFO = 0x01          # no auth: device id, name, firmware, provisioned
 OP_AUTH_BEGIN = 0x02    # host nonce -> device nonce + device proof
 OP_AUTH_PROVE = 0x03    # host proof
-OP_LIST = 0x10          # sessions newer than an id: (id, size, crc32)
+OP_LIST = 0x10          # sessions newer than an id: (id, size, digest)
 OP_READ = 0x11          # stream a session from an offset
 OP_ACK = 0x12           # the host has stored a session
 OP_SET_CLOCK = 0x20     # unix seconds
@@ -256,7 +247,8 @@ def parse_notification(frame):
 
 
 def list_entries(payload):
-    """Decode a LIST reply: ``(entries, more)`` with entries ``(id, size, crc32)``."""
+    """Decode a LIST reply: ``(entries, more)`` with entries ``(id, size, digest)``
+    (digest: ``swcore.logformat.session_digest`` of the session file)."""
     if len(payload) < 2 or (len(payload) - 2) % 12:
         raise ProtocolError("LIST reply of %d bytes" % len(payload))
     count, more = payload[0], payload[1]
@@ -307,7 +299,7 @@ class SyncServer:
         self.auth_fails = 0
         self.last_seq = None
         self.outbox = []
-        self.stream = None      # [seq, session_id, offset, end, crc]
+        self.stream = None      # [seq, session_id, offset, end, digest]
         self.plan = None        # [expected_len, crc, bytearray]
 
     def disconnect(self):
@@ -431,26 +423,26 @@ class SyncServer:
         found = [s for s in self.store.sessions() if s[0] > after]
         page = found[:MAX_LIST]
         out = bytearray(struct.pack("<BB", len(page), 1 if len(found) > MAX_LIST else 0))
-        for sid, size, crc in page:
-            out += struct.pack("<III", sid, size, crc & 0xFFFFFFFF)
+        for sid, size, digest in page:
+            out += struct.pack("<III", sid, size, digest & 0xFFFFFFFF)
         self._reply(OP_LIST, seq, OK, bytes(out))
 
     def _op_11(self, seq, payload):  # READ
         self._need(payload, 12, "READ")
         sid, off, n = struct.unpack("<III", payload)
         self.stream = None  # a new READ replaces a running one
-        _sid, size, crc = self._find(sid)
+        _sid, size, digest = self._find(sid)
         if off > size:
             raise _Reply(E_RANGE, "offset %d is past the end of session %d (%d bytes)" % (off, sid, size))
         end = size if n == 0 else min(size, off + n)
-        self.stream = [seq, sid, off, end, crc & 0xFFFFFFFF]
+        self.stream = [seq, sid, off, end, digest & 0xFFFFFFFF]
 
     def _op_12(self, seq, payload):  # ACK
         self._need(payload, 8, "ACK")
-        sid, crc = struct.unpack("<II", payload)
+        sid, digest = struct.unpack("<II", payload)
         _sid, _size, have = self._find(sid)
-        if (have & 0xFFFFFFFF) != crc:
-            raise _Reply(E_CRC, "session %d has crc %08x, not %08x" % (sid, have & 0xFFFFFFFF, crc))
+        if (have & 0xFFFFFFFF) != digest:
+            raise _Reply(E_CRC, "session %d has digest %08x, not %08x" % (sid, have & 0xFFFFFFFF, digest))
         self.store.ack(sid)
         self._reply(OP_ACK, seq, OK)
 

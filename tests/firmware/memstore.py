@@ -1,9 +1,9 @@
 """An in-memory session store with the log store's API, for protocol tests.
 
-Same calls as ``swcore.logstore``: ``sessions()`` -> [(id, size, crc32)] oldest first,
+Same calls as ``swcore.logstore``: ``sessions()`` -> [(id, size, digest)] oldest first,
 ``read(id, offset, n)``, ``ack(id)``, ``status()``, ``set_clock(unix_s)``.
 """
-from swcore.syncproto import crc32
+from swcore.logformat import session_digest
 
 
 def session_bytes(sid, size):
@@ -29,7 +29,7 @@ class MemStore:
         self.data[sid] = bytes(data)
 
     def sessions(self):
-        return [(sid, len(self.data[sid]), crc32(self.data[sid])) for sid in sorted(self.data)]
+        return [(sid, len(self.data[sid]), session_digest(self.data[sid])) for sid in sorted(self.data)]
 
     def read(self, sid, offset, n):
         self.reads += 1

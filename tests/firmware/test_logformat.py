@@ -48,8 +48,36 @@ def test_crc_fallback_equals_binascii():
         assert fmt.crc32_pure(s) == binascii.crc32(s) & 0xFFFFFFFF
         assert fmt.crc32(s) == fmt.crc32_pure(s)
     assert fmt.crc32_pure(b"123456789") == 0xCBF43926   # the CRC-32 check value
-    # chained, as the store computes a whole file's CRC chunk by chunk
+    # chained, as a reader checks a block that arrives in pieces
     assert fmt.crc32_pure(b"6789", fmt.crc32_pure(b"12345")) == 0xCBF43926
+
+
+def _same_shape_sessions():
+    """Two different sessions whose header and records have the same lengths."""
+    a = fmt.encode_header(1, 1, "a", 0x11, "0.1.0") + fmt.encode_record(100, "rep", {"rep": 1})
+    b = fmt.encode_header(7, 3, "b", 0x22, "0.1.1") + fmt.encode_record(101, "rep", {"rep": 2})
+    return a, b
+
+
+def test_sessions_with_equal_record_lengths_get_different_digests():
+    a, b = _same_shape_sessions()
+    assert a != b and len(a) == len(b)
+    # why a whole-file CRC-32 cannot name a session: each block ends with its own
+    # CRC, which leaves the CRC register in a state set by the block's length alone
+    assert fmt.crc32(a) == fmt.crc32(b)
+    assert fmt.session_digest(a) != fmt.session_digest(b)
+    assert fmt.session_digest(a) == fmt.session_digest(bytearray(a)) == fmt.session_digest(memoryview(a))
+
+
+def test_session_digest_of_chunks_equals_digest_of_the_whole():
+    data = _file(EVENTS)
+    whole = fmt.session_digest(data)
+    assert fmt.session_digest(data[i:i + 7] for i in range(0, len(data), 7)) == whole
+    assert fmt.session_digest([data[:1], b"", data[1:]]) == whole
+    flipped = bytearray(data)
+    flipped[len(data) // 2] ^= 0x01
+    assert fmt.session_digest(flipped) != whole
+    assert 0 <= whole <= 0xFFFFFFFF
 
 
 def test_header_fields_round_trip():

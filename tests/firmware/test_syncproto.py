@@ -22,8 +22,8 @@ class Counter:
 class Harness:
     """A device server plus the host half of the framing, seq and auth."""
 
-    def __init__(self, sizes=(300, 1000, 50), key=KEY, mtu=185):
-        self.store = MemStore(sizes)
+    def __init__(self, sizes=(300, 1000, 50), key=KEY, mtu=185, store=None):
+        self.store = MemStore(sizes) if store is None else store
         self.plans = []
         self.server = sp.SyncServer(self.store, (DEV_ID, KEY), Counter(), self.plans.append,
                                     {"name": "Sprintwatch", "fw": "test"}, lambda: 87)
@@ -158,22 +158,54 @@ def test_list_read_ack_roundtrip():
             break
         after = page[-1][0]
     assert entries == h.store.sessions()
-    sid, size, crc = entries[5]
+    sid, size, digest = entries[5]
     st, body, data = h.call(sp.OP_READ, struct.pack("<III", sid, 0, 0))
-    assert st == sp.OK and struct.unpack("<III", body) == (sid, size, crc)
+    assert st == sp.OK and struct.unpack("<III", body) == (sid, size, digest)
     assert h.plain(sid, data) == h.store.data[sid]
     assert b"".join(d[3] for d in data) != h.store.data[sid], "session bytes are encrypted on the air"
     assert all(len(d[3]) == h.server.room() - sp.DATA_HEADER for d in data[:-1]), "chunks fill the MTU"
-    assert h.call(sp.OP_ACK, struct.pack("<II", sid, crc ^ 1))[0] == sp.E_CRC
+    assert h.call(sp.OP_ACK, struct.pack("<II", sid, digest ^ 1))[0] == sp.E_CRC
     assert sid not in h.store.acked
-    assert h.call(sp.OP_ACK, struct.pack("<II", sid, crc))[0] == sp.OK
+    assert h.call(sp.OP_ACK, struct.pack("<II", sid, digest))[0] == sp.OK
     assert h.store.acked == {sid}
+
+
+def test_ack_names_the_session_by_digest_on_the_real_store():
+    """Two sessions alike but for their ids have the same whole-file CRC-32; the
+    device lists different digests and takes an ack only with the session's own."""
+    import os
+    from swcore import logformat as fmt
+    from swcore.logstore import SessionStore
+    root = "/tmp/swsync-test-%s" % "".join("%02x" % b for b in os.urandom(4))
+    store = SessionStore(root)
+    try:
+        for _ in range(2):
+            w = store.begin("Descending Sprints", 0xCAFE, "0.1.0")
+            w(5000, "sprint_go", {"rep": 1})
+            w(17000, "rep", {"rep": 1, "start_ms": 5000, "duration_ms": 12000, "reason": "tap"})
+            w.close()
+        h = Harness(store=store)
+        h.login()
+        st, body, _ = h.call(sp.OP_LIST)
+        (a, size_a, digest_a), (b, size_b, digest_b) = sp.list_entries(body)[0]
+        data_a, data_b = store.read(a, 0, size_a), store.read(b, 0, size_b)
+        assert size_a == size_b and fmt.crc32(data_a) == fmt.crc32(data_b), "same CRC-32"
+        assert digest_a != digest_b
+        assert h.call(sp.OP_ACK, struct.pack("<II", a, digest_b))[0] == sp.E_CRC
+        assert h.call(sp.OP_ACK, struct.pack("<II", a, fmt.crc32(data_a)))[0] == sp.E_CRC
+        assert [s[0] for s in store.ids() if s[1] == "acknowledged"] == []
+        assert h.call(sp.OP_ACK, struct.pack("<II", a, digest_a))[0] == sp.OK
+        assert [s[0] for s in store.ids() if s[1] == "acknowledged"] == [a]
+    finally:
+        for name in os.listdir(root):
+            os.remove(root + "/" + name)
+        os.rmdir(root)
 
 
 def test_read_from_offset_and_bounds():
     h = Harness()
     h.login()
-    sid, size, crc = h.store.sessions()[1]
+    sid, size, _digest = h.store.sessions()[1]
     st, body, data = h.call(sp.OP_READ, struct.pack("<III", sid, 777, 100))
     assert st == sp.OK and [d[2] for d in data][0] == 777
     assert h.plain(sid, data) == h.store.data[sid][777:877]
