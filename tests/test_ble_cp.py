@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from host_tools import devkeys, sync
+from host_tools import device_keys, sync
 from host_tools.sessiondb import SessionDB
 from host_tools.simdevice_cp import CPSimDevice
 from host_tools.syncclient import AuthError, DeviceError, SyncClient
@@ -27,7 +27,7 @@ class Rig:
     def __init__(self, tmp_path, n=6, provision=True, board="clue"):
         self.db = SessionDB(tmp_path / "sessions.db")
         self.store = MemStore(sizes(n))
-        self.key = (devkeys.provision(self.db, "sw-cp")[:2] if provision else ("sw-cp", bytes(32)))
+        self.key = (device_keys.provision(self.db, "sw-cp")[:2] if provision else ("sw-cp", bytes(32)))
         self.plans = []
         self.log = []
         self.board = board

@@ -1,9 +1,10 @@
 """SHA-256 (FIPS 180-4) in pure Python, for a port without ``hashlib``.
 
-The same interface as ``hashlib.sha256`` as MicroPython and CircuitPython have it:
-``sha256(data=b"")``, ``update(data)``, ``digest()``. Slow (a few ms a block on a
-microcontroller) but only the sync's challenge-response uses it: a few blocks a
-connection (and the log's plan hash). ``swcore.logformat`` uses it when ``hashlib`` is missing.
+The interface of MicroPython's ``hashlib.sha256``: ``sha256(data=b"")``,
+``update(data)``, ``digest()``. Slow (a few ms a block on a microcontroller): only
+for a build with no ``hashlib`` at all (the nRF52840 CircuitPython builds have
+``hashlib.new``).
+``swcore.logformat`` picks it as the firmware's SHA-256 (sync proofs, session digests).
 """
 _K = (
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
