@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench bench-motion clean
+.PHONY: run test bench bench-motion clean stubs typecheck
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,18 @@ run: $(STAMP)
 	$(BIN)/sprintwatch export out/run --format fit --out out/session.fit
 	$(BIN)/sprintwatch plot out/run --out out/session.png
 
-test: $(STAMP)
+test: $(STAMP) typecheck
 	$(BIN)/python -m pytest
+
+# Each target port's published stubs in a folder of its own (.stubs/NAME), then
+# every board's firmware checked against its port's (host_tools/typecheck.py).
+# .cplib/: the CircuitPython libraries from PyPI, without Blinka (host_tools/cplibs.py).
+stubs: $(STAMP)
+	$(BIN)/python -m host_tools.typecheck --install
+	$(BIN)/python -m host_tools.cplibs
+
+typecheck: stubs
+	$(BIN)/python -m host_tools.typecheck
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -42,6 +42,7 @@ def register(sub):
                         "MicroPython reads another .mpy version)")
     p.add_argument("--new-key", action="store_true", help="replace the device's sync key with a new one")
     p.add_argument("--db", help="sync database that gets the key too (default: the one sprintwatch sync uses)")
+    p.add_argument("--drive", help="CircuitPython boards: the CIRCUITPY drive's folder (default: found)")
     p.set_defaults(func=run_command)
 
 
@@ -250,6 +251,9 @@ def _check_imports(link):
 
 
 def run_command(args):
+    from host_tools import cpflash
+    if cpflash.is_circuitpython(args.board):      # a CIRCUITPY drive, not a raw REPL
+        return cpflash.run_command(args)
     try:
         result = flash(args.board, args.port, args.plan, args.source, args.new_key, db=args.db)
     except DeviceError as e:

@@ -18,6 +18,8 @@ def add_device_args(p):
     p.add_argument("--sim", action="store_true",
                    help="use a simulated device over a virtual Bluetooth link (kept beside the database)")
     p.add_argument("--db", default=str(DEFAULT_DB), help="session database (default: %(default)s)")
+    p.add_argument("--board", help="with --sim: the board to simulate (boards/NAME.json); a "
+                                   "CircuitPython board serves the sync with adafruit_ble")
 
 
 def register(sub):
@@ -83,7 +85,11 @@ async def open_transport(args, db):
         tmp = folder / "plan.json.tmp"
         tmp.write_text(text)
         tmp.replace(folder / "plan.json")
-    dev = await SimDevice(store, key, install_plan=install_plan).start()
+    device_cls = SimDevice
+    if getattr(args, "board", None):
+        from host_tools.simdevice_cp import sim_device_factory
+        device_cls = sim_device_factory(args.board)
+    dev = await device_cls(store, key, install_plan=install_plan).start()
     try:
         yield BumbleTransport(dev.link, address=args.address)
     finally:

@@ -8,7 +8,7 @@ import json
 
 RUNTIMES = ("micropython", "circuitpython", "sim")
 PORTS = ("rp2", "esp32", "nrf", "unix")
-CHIPS = ("lis3dh", "mpu6886", "bmi160")        # one driver each in drivers/
+CHIPS = ("lis3dh", "mpu6886", "bmi160", "lsm6ds")      # one driver each in drivers/
 SIM_CHIP = "trace"                              # the simulated board replays a trace
 RATES = (25, 50, 100)
 DISPLAYS = ("st7789",)

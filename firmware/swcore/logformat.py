@@ -16,8 +16,14 @@ except ImportError:  # some ports build binascii without crc32
     _crc32 = None
 try:
     from hashlib import sha256    # MicroPython, CPython; the firmware's one source of SHA-256
-except ImportError:  # a port without hashlib
-    sha256 = None
+except ImportError:
+    try:
+        import hashlib as _hashlib    # CircuitPython: only hashlib.new
+
+        def sha256(data=b""):
+            return _hashlib.new("sha256", data)
+    except ImportError:           # no hashlib at all: the same digests in pure Python
+        from swcore.sha256 import sha256
 
 MAGIC = b"SWLG"
 VERSION = 1

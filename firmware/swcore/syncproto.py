@@ -16,7 +16,7 @@ try:
     from binascii import crc32 as _crc32
 except ImportError:  # a port without binascii.crc32
     _crc32 = None
-from swcore.logformat import sha256 as _sha256  # the firmware's one SHA-256 (None without hashlib)
+from swcore.logformat import sha256 as _sha256  # the firmware's one SHA-256 provider
 
 PROTO_VERSION = 1
 
@@ -110,7 +110,8 @@ def crc32(data, crc=0):
 
 
 def hmac_sha256(key, msg):
-    """HMAC-SHA256 (RFC 2104) over hashlib.sha256; MicroPython has no hmac module."""
+    """HMAC-SHA256 (RFC 2104) over SHA-256 (hashlib's, or swcore.sha256 where a port has
+    none); MicroPython has no hmac module."""
     block = 64
     if len(key) > block:
         key = _sha256(key).digest()

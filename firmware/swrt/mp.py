@@ -12,6 +12,10 @@ import array
 
 from drivers.sensor import SensorError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:                       # make typecheck: see swrt/porttypes.pyi
+    from swrt.porttypes import Machine, Time
+
 try:
     from micropython import const
 except ImportError:
@@ -30,6 +34,7 @@ class Clock:
     """
 
     def __init__(self, time_mod):
+        # type: (Time) -> None
         self.ticks_ms = time_mod.ticks_ms
         self.ticks_diff = time_mod.ticks_diff
         self._last = self.ticks_ms()
@@ -156,6 +161,7 @@ def open_accel(chip, i2c, address, rate_hz):
 
 
 def _pull(machine, name):
+    # type: (Machine, str | None) -> int | None
     if name == "up":
         return machine.Pin.PULL_UP
     if name == "down":
@@ -164,6 +170,7 @@ def _pull(machine, name):
 
 
 def build(spec, machine, time_mod, sensor=True):
+    # type: (dict | None, Machine | None, Time, bool) -> Parts
     """Every part the board has, each built on its own so one failure spares the rest."""
     clock = Clock(time_mod)
     parts = Parts(spec, clock)
@@ -214,6 +221,7 @@ def build(spec, machine, time_mod, sensor=True):
 
 
 def _build_output(spec, machine):
+    # type: (dict, Machine) -> CueOutput
     Pin = machine.Pin
     pwm = None
     enable = None
@@ -236,6 +244,7 @@ def _build_output(spec, machine):
 
 
 def _build_display(d, machine):
+    # type: (dict, Machine) -> object
     from drivers.st7789 import ST7789
     Pin = machine.Pin
     spi = machine.SPI(d["spi"], baudrate=d["baudrate"], sck=Pin(d["sck"]), mosi=Pin(d["mosi"]))

@@ -1,0 +1,328 @@
+"""CircuitPython runtime layer: a board's parts on ``board``, ``keypad``, ``pwmio``, ``busio``.
+
+The CircuitPython twin of ``swrt.mp``: ``build(spec)`` turns the parsed board file
+(``swcore.boardspec``; pins are ``board`` names such as ``"SPEAKER_ENABLE"``) into
+``Parts`` (a session clock on ``time.monotonic_ns``, the cue output on a ``pwmio``
+tone plus the speaker's enable pin, debounced ``keypad`` button events, the
+accelerometer driver on ``busio.I2C``). A part that fails is left out and recorded in
+``parts.faults``; ``build`` never raises. ``prepare`` wires them to the app and
+the asyncio runner (``swrt.runner``); the app, plan, engine, cues, runner and
+drivers are the very modules MicroPython runs.
+
+The port modules are imported here, at the top, and port objects handed to a
+constructor carry a type comment, so ``make typecheck`` checks every call against
+the board's own stubs; tests put fakes in ``sys.modules`` first.
+"""
+import time
+
+import board
+import busio
+import digitalio
+import keypad
+import pwmio
+
+from drivers.sensor import SensorError
+
+
+class Clock:
+    """Milliseconds since the session clock started, from ``time.monotonic_ns``."""
+
+    def __init__(self, monotonic_ns=None):
+        self._ns = monotonic_ns or time.monotonic_ns
+        self._t0 = self._ns()
+
+    def now(self):
+        return (self._ns() - self._t0) // 1000000
+
+    def shift(self, ms):
+        """Move session time by ``ms`` (a resumed session carries on from its last record)."""
+        self._t0 -= ms * 1000000
+
+
+def pin(name):
+    """The ``board`` pin the board file names (``make typecheck`` checks the names)."""
+    p = getattr(board, name, None)
+    if p is None:
+        raise ValueError("this board has no pin board.%s" % name)
+    return p
+
+
+class CueOutput:
+    """``apply(t, tone_hz, motor)`` as the cue player calls it: a PWM tone, an optional
+    amplifier enable pin (Circuit Playground's speaker), an optional motor pin."""
+
+    def __init__(self, pwm=None, volume=32768, enable=None, motor=None, motor_active=1):
+        # type: (pwmio.PWMOut | None, int, digitalio.DigitalInOut | None, digitalio.DigitalInOut | None, int) -> None
+        self.pwm = pwm
+        self.volume = volume
+        self.enable = enable
+        self.motor_pin = motor
+        self.motor_active = motor_active
+        self.tone = 0
+        self.motor = 0
+
+    def apply(self, t, tone_hz, motor):
+        if tone_hz != self.tone and self.pwm is not None:
+            if tone_hz > 0:
+                self.pwm.frequency = tone_hz
+                self.pwm.duty_cycle = self.volume
+            else:
+                self.pwm.duty_cycle = 0
+            if self.enable is not None:
+                self.enable.value = tone_hz > 0
+        self.tone = tone_hz
+        if motor != self.motor and self.motor_pin is not None:
+            self.motor_pin.value = bool(self.motor_active) == bool(motor)
+        self.motor = motor
+
+    def off(self):
+        self.apply(0, 0, 0)
+
+
+class Buttons:
+    """``keypad.Keys`` (debounced in the background) -> ``button(pressed, t_ms)``."""
+
+    def __init__(self, pins, active, pull):
+        self.keys = keypad.Keys(pins, value_when_pressed=bool(active), pull=pull is not None)
+        self.event = keypad.Event()          # reused: draining allocates nothing
+
+    def drain(self, clock, button):
+        ev = self.event
+        while self.keys.events.get_into(ev):
+            if ev.key_number == 0:
+                button(ev.pressed, clock.now())
+
+    def deinit(self):
+        self.keys.deinit()
+
+
+class I2CMem:
+    """The three ``machine.I2C`` memory calls the drivers use, over ``busio.I2C``.
+
+    ``readfrom_mem_into`` (the per-batch FIFO read) allocates nothing: the register
+    address goes out of a preallocated one-byte buffer.
+    """
+
+    def __init__(self, i2c):
+        # type: (busio.I2C) -> None
+        self.i2c = i2c
+        self._reg = bytearray(1)
+
+    def _lock(self):
+        while not self.i2c.try_lock():
+            pass
+
+    def readfrom_mem_into(self, addr, memaddr, buf):
+        self._reg[0] = memaddr
+        self._lock()
+        try:
+            self.i2c.writeto_then_readfrom(addr, self._reg, buf)
+        finally:
+            self.i2c.unlock()
+
+    def readfrom_mem(self, addr, memaddr, nbytes):
+        buf = bytearray(nbytes)
+        self.readfrom_mem_into(addr, memaddr, buf)
+        return bytes(buf)
+
+    def writeto_mem(self, addr, memaddr, buf):
+        out = bytearray(len(buf) + 1)
+        out[0] = memaddr
+        out[1:] = buf
+        self._lock()
+        try:
+            self.i2c.writeto(addr, out)
+        finally:
+            self.i2c.unlock()
+
+
+def open_accel(chip, i2c, address, rate_hz):
+    """The driver for ``chip`` (imported only when used, to save RAM)."""
+    if chip == "lis3dh":
+        from drivers.lis3dh import LIS3DH as Driver
+    elif chip == "lsm6ds":
+        from drivers.lsm6ds import LSM6DS as Driver
+    else:
+        raise SensorError(chip, address, "no CircuitPython driver for this chip")
+    return Driver(i2c, address, rate_hz=rate_hz)
+
+
+class Parts:
+    def __init__(self, spec, clock):
+        self.spec = spec
+        self.clock = clock
+        self.output = CueOutput()
+        self.display = None
+        self.button = None
+        self.sensor = None
+        self.sensor_error = None
+        self.rate_hz = 50
+        self.faults = []
+
+
+def _build_output(spec):
+    pwm = None
+    enable = None
+    volume = 32768
+    buzzer = spec.get("buzzer")
+    if buzzer:
+        volume = buzzer["volume"]
+        if buzzer.get("enable") is not None:
+            enable = digitalio.DigitalInOut(pin(buzzer["enable"]))
+            enable.switch_to_output(value=False)
+        pwm = pwmio.PWMOut(pin(buzzer["pin"]), duty_cycle=0, frequency=2000,
+                           variable_frequency=True)
+    motor_pin = None
+    active = 1
+    motor = spec.get("motor")
+    if motor:
+        active = motor["active"]
+        motor_pin = digitalio.DigitalInOut(pin(motor["pin"]))
+        motor_pin.switch_to_output(value=not active)
+    return CueOutput(pwm, volume, enable, motor_pin, active)
+
+
+def build(spec, sensor=True, clock=None):
+    """Every part the board has, each built on its own so one failure spares the rest."""
+    parts = Parts(spec, clock or Clock())
+    if spec is None:
+        parts.sensor_error = "no board definition"
+        return parts
+    try:
+        parts.output = _build_output(spec)
+    except Exception as e:
+        parts.faults.append(("output_fault", "buzzer/motor: %s" % e))
+    button = spec.get("button")
+    if button:
+        try:
+            parts.button = Buttons((pin(button["pin"]),), button["active"], button.get("pull"))
+        except Exception as e:
+            parts.faults.append(("button_fault", "button: %s" % e))
+    accel = spec.get("accel")
+    if accel:
+        parts.rate_hz = accel["rate_hz"]
+    if not sensor:
+        parts.sensor_error = "accelerometer not started (safe mode)"
+    elif not accel or not spec.get("i2c"):
+        parts.sensor_error = "this board has no accelerometer"
+    else:
+        try:
+            bus = spec["i2c"]
+            i2c = busio.I2C(pin(bus["scl"]), pin(bus["sda"]), frequency=bus["freq"])
+            parts.sensor = open_accel(accel["chip"], I2CMem(i2c), accel["address"],
+                                      accel["rate_hz"])
+        except Exception as e:              # SensorError, or a pin/bus that fails
+            parts.sensor_error = str(e)
+    return parts
+
+
+BOARD_FILE = "board.json"
+
+
+def _reader(path):
+    def read():
+        try:
+            f = open(path)
+        except OSError:
+            return None
+        with f:
+            return f.read()
+    return read
+
+
+def prepare(root="/", sinks=(), safe=False, clock=None, save_sessions=True):
+    """Board parts, app and runner (``swrt.runner``, shared with MicroPython), ready to run.
+
+    ``save_sessions`` is False while the computer owns the drive (``swrt.cpstorage``):
+    the session then runs without a log file.
+    """
+    from app import App, load_plan, unload_plan_parser
+    from swcore import boardspec
+    from swrt.runner import Runner
+
+    spec = None
+    board_error = None
+    try:
+        text = _reader(root + BOARD_FILE)()
+        if text is None:
+            board_error = "no %s on the device" % BOARD_FILE
+        else:
+            spec = boardspec.parse(text)
+    except Exception as e:
+        board_error = "%s: %s" % (BOARD_FILE, e)
+    parts = build(spec, sensor=not safe, clock=clock)
+    if board_error:
+        parts.faults.insert(0, ("board_fault", board_error))
+    name, steps, plan_text, plan_error = load_plan(_reader(root + "plan.json") if not safe
+                                                   else (lambda: None))
+    motion = None
+    if parts.sensor is not None and not safe:
+        try:
+            from swcore.motion import MotionPipeline
+            motion = MotionPipeline(parts.rate_hz)
+        except ImportError:
+            pass
+    app = App(parts, name, steps, list(sinks), motion=motion)
+    unload_plan_parser()
+    runner = Runner(app, parts, plan_error)
+    if save_sessions and not safe:            # a new session file, or go on with a cut one
+        from swrt.session import start_session_log
+        runner.resume_offer = start_session_log(app, parts, root, plan_text, len(steps))
+    return runner
+
+
+def console_sink(t, event, fields):
+    """Every event as one JSON line on the serial console (as main.py does on MicroPython)."""
+    import json
+    rec = {"t_ms": t, "event": event}
+    for k in fields:
+        rec[k] = fields[k]
+    print(json.dumps(rec))
+
+
+def start_sync(runner, root="/"):
+    """The Bluetooth sync service (swrt.ble_cp, adafruit_ble) for this session's store,
+    or None: no key from `sprintwatch flash`, no session store (USB mode), or no
+    ``_bleio``. It never stops the session."""
+    store = None
+    for sink in runner.app.sinks:
+        store = getattr(sink, "store", store)
+    try:
+        open(root + "sync.key").close()
+    except OSError:
+        return None
+    if store is None:
+        return None
+    try:
+        from swrt import ble_cp
+        from app import FIRMWARE_VERSION
+        spec = runner.parts.spec or {}
+        sync = ble_cp.start_sync(store, root, model=spec.get("id", "circuitpython"),
+                                 firmware=FIRMWARE_VERSION)
+    except Exception as e:
+        runner.parts.faults.append(("sync_fault", "Bluetooth sync not started: %s" % e))
+        return None
+    runner.background.append(sync.run())
+    return sync
+
+
+def main(root="/"):
+    from swrt.cpstorage import drive_mode, announce, DEVICE
+    mode = drive_mode()
+    try:
+        runner = prepare(root, (console_sink,), save_sessions=mode == DEVICE)
+    except Exception as e:
+        print("sprintwatch: startup failed (%s); running the built-in session, button only" % e)
+        runner = prepare(root, (console_sink,), safe=True)
+        runner.parts.faults.append(("startup_fault", str(e)))
+    announce(runner.app, mode)
+    sync = start_sync(runner, root)
+    try:
+        runner.run()
+    except Exception as e:
+        runner.parts.output.off()
+        print("sprintwatch: session stopped by an error: %s" % e)
+    if sync is not None:                      # session over: stay available for sync
+        import asyncio
+        asyncio.run(sync.run())
+    return runner
