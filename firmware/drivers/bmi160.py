@@ -7,7 +7,7 @@ ACC_RANGE 0x41 (0x03/0x05/0x08/0x0C = 2/4/8/16 g); FIFO_CONFIG_1 0x47 (bit 6 acc
 in FIFO, bit 4 headers); CMD 0x7E (0xB6 soft reset, 0x11 accel normal mode, 0xB0
 FIFO flush). Headerless accel-only frames are 6 bytes: X, Y, Z little-endian.
 """
-from drivers.sensor import (SensorError, StuckCheck, io_error, default_delay_ms, views,
+from drivers.sensor import (I2CAccel, SensorError, io_error, default_delay_ms,
                             RANGE_G, STUCK_S, const)
 
 CHIP = "bmi160"
@@ -31,47 +31,20 @@ ODR_CODES = {25: 6, 50: 7, 100: 8}
 SCALES = {2: (0x03, 16384), 4: (0x05, 8192), 8: (0x08, 4096), 16: (0x0C, 2048)}
 
 
-class BMI160:
+class BMI160(I2CAccel):
     chip = CHIP
+    ID_REG = _CHIP_ID
+    ID_NAME = "CHIP_ID"
+    ID_VALUES = (_CHIP_ID_VALUE,)
 
     def __init__(self, i2c, address=0x68, rate_hz=50, range_g=RANGE_G, stuck_s=STUCK_S,
                  delay_ms=default_delay_ms):
-        if rate_hz not in ODR_CODES:
-            raise ValueError("bmi160: rate %s Hz not one of %s" % (rate_hz, sorted(ODR_CODES)))
-        if range_g not in SCALES:
-            raise ValueError("bmi160: range %s g not one of %s" % (range_g, sorted(SCALES)))
-        self.i2c = i2c
-        self.address = address
-        self.rate_hz = rate_hz
-        self.range_g = range_g
-        self.max_batch = _BATCH
-        self.overruns = 0
+        super().__init__(i2c, address, rate_hz, range_g, ODR_CODES, SCALES, _BATCH, 6,
+                         rate_hz, stuck_s)
         self._lsb = SCALES[range_g][1]
-        self._one = bytearray(1)
         self._two = bytearray(2)
-        self._raw = bytearray(6 * _BATCH)
-        self._views = views(self._raw, 6, _BATCH)
-        self._stuck = StuckCheck(CHIP, address, rate_hz * stuck_s)
         self._probe()
         self._configure(delay_ms)
-
-    def _probe(self):
-        try:
-            self.i2c.readfrom_mem_into(self.address, _CHIP_ID, self._one)
-        except OSError as e:
-            raise SensorError(CHIP, self.address, "no answer on the I2C bus (%s)" % e)
-        got = self._one[0]
-        if got != _CHIP_ID_VALUE:
-            raise SensorError(CHIP, self.address, "CHIP_ID reads 0x%02x, expected 0x%02x"
-                              % (got, _CHIP_ID_VALUE))
-
-    def _write(self, reg, value):
-        self._one[0] = value
-        self.i2c.writeto_mem(self.address, reg, self._one)
-
-    def _read(self, reg):
-        self.i2c.readfrom_mem_into(self.address, reg, self._one)
-        return self._one[0]
 
     def _configure(self, delay_ms):
         try:

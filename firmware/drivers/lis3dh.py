@@ -7,7 +7,7 @@ OUT_X_L 0x28..OUT_Z_H 0x2D, little-endian, left-justified 12-bit in HR mode. Set
 bit 7 of the register address auto-increments it; in FIFO mode the address wraps from
 0x2D back to 0x28, so one burst of 6*n bytes pops n samples.
 """
-from drivers.sensor import (SensorError, StuckCheck, io_error, default_delay_ms, views,
+from drivers.sensor import (I2CAccel, io_error, default_delay_ms,
                             RANGE_G, STUCK_S, const)
 
 CHIP = "lis3dh"
@@ -28,42 +28,18 @@ ODR_CODES = {1: 1, 10: 2, 25: 3, 50: 4, 100: 5, 200: 6, 400: 7}
 SCALES = {2: (0, 1), 4: (1, 2), 8: (2, 4), 16: (3, 12)}
 
 
-class LIS3DH:
+class LIS3DH(I2CAccel):
     chip = CHIP
+    ID_REG = _WHO_AM_I
+    ID_VALUES = (_WHO_AM_I_VALUE,)
 
     def __init__(self, i2c, address=0x18, rate_hz=50, range_g=RANGE_G, stuck_s=STUCK_S,
                  delay_ms=default_delay_ms):
-        if rate_hz not in ODR_CODES:
-            raise ValueError("lis3dh: rate %s Hz not one of %s" % (rate_hz, sorted(ODR_CODES)))
-        if range_g not in SCALES:
-            raise ValueError("lis3dh: range %s g not one of %s" % (range_g, sorted(SCALES)))
-        self.i2c = i2c
-        self.address = address
-        self.rate_hz = rate_hz
-        self.range_g = range_g
-        self.max_batch = _FIFO_SIZE
-        self.overruns = 0
+        super().__init__(i2c, address, rate_hz, range_g, ODR_CODES, SCALES, _FIFO_SIZE, 6,
+                         rate_hz, stuck_s)
         self._mg = SCALES[range_g][1]
-        self._one = bytearray(1)
-        self._raw = bytearray(6 * _FIFO_SIZE)
-        self._views = views(self._raw, 6, _FIFO_SIZE)
-        self._stuck = StuckCheck(CHIP, address, rate_hz * stuck_s)
         self._probe()
         self._configure(delay_ms)
-
-    def _probe(self):
-        try:
-            self.i2c.readfrom_mem_into(self.address, _WHO_AM_I, self._one)
-        except OSError as e:
-            raise SensorError(CHIP, self.address, "no answer on the I2C bus (%s)" % e)
-        got = self._one[0]
-        if got != _WHO_AM_I_VALUE:
-            raise SensorError(CHIP, self.address, "WHO_AM_I reads 0x%02x, expected 0x%02x"
-                              % (got, _WHO_AM_I_VALUE))
-
-    def _write(self, reg, value):
-        self._one[0] = value
-        self.i2c.writeto_mem(self.address, reg, self._one)
 
     def _configure(self, delay_ms):
         try:

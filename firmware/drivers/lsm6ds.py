@@ -11,7 +11,7 @@ a multi-byte read, so one burst of 6*n bytes pops n (x, y, z) samples.
 The chip's rates are 26, 52 and 104 Hz; the driver keeps 25 of every 26 samples so the
 app sees the board's 25, 50 or 100 Hz.
 """
-from drivers.sensor import (SensorError, StuckCheck, io_error, default_delay_ms, views,
+from drivers.sensor import (I2CAccel, io_error, default_delay_ms,
                             RANGE_G, STUCK_S, const)
 
 CHIP = "lsm6ds"
@@ -35,48 +35,22 @@ ODR_CODES = {25: (2, 26), 50: (3, 52), 100: (4, 104)}
 SCALES = {2: (0, 61), 4: (2, 122), 8: (3, 244), 16: (1, 488)}
 
 
-class LSM6DS:
+class LSM6DS(I2CAccel):
     chip = CHIP
+    ID_REG = _WHO_AM_I
+    ID_VALUES = WHO_AM_I_VALUES
 
     def __init__(self, i2c, address=0x6A, rate_hz=50, range_g=RANGE_G, stuck_s=STUCK_S,
                  delay_ms=default_delay_ms):
-        if rate_hz not in ODR_CODES:
-            raise ValueError("lsm6ds: rate %s Hz not one of %s" % (rate_hz, sorted(ODR_CODES)))
-        if range_g not in SCALES:
-            raise ValueError("lsm6ds: range %s g not one of %s" % (range_g, sorted(SCALES)))
-        self.i2c = i2c
-        self.address = address
-        self.rate_hz = rate_hz
-        self.range_g = range_g
-        self.max_batch = _BATCH
-        self.overruns = 0
-        self.who_am_i = 0
+        super().__init__(i2c, address, rate_hz, range_g, ODR_CODES, SCALES, _BATCH, 6,
+                         ODR_CODES[rate_hz][1] if rate_hz in ODR_CODES else 0, stuck_s)
         self._ug = SCALES[range_g][1]
         self._chip_hz = ODR_CODES[rate_hz][1]
         self._phase = 0                           # decimation accumulator (chip -> board rate)
-        self._one = bytearray(1)
         self._two = bytearray(2)
         self._status = bytearray(4)
-        self._raw = bytearray(6 * _BATCH)
-        self._views = views(self._raw, 6, _BATCH)
-        self._stuck = StuckCheck(CHIP, address, self._chip_hz * stuck_s)
-        self._probe()
+        self.who_am_i = self._probe()
         self._configure(delay_ms)
-
-    def _probe(self):
-        try:
-            self.i2c.readfrom_mem_into(self.address, _WHO_AM_I, self._one)
-        except OSError as e:
-            raise SensorError(CHIP, self.address, "no answer on the I2C bus (%s)" % e)
-        got = self._one[0]
-        if got not in WHO_AM_I_VALUES:
-            raise SensorError(CHIP, self.address, "WHO_AM_I reads 0x%02x, expected 0x69 or 0x6a"
-                              % got)
-        self.who_am_i = got
-
-    def _write(self, reg, value):
-        self._one[0] = value
-        self.i2c.writeto_mem(self.address, reg, self._one)
 
     def _configure(self, delay_ms):
         odr = ODR_CODES[self.rate_hz][0]

@@ -9,7 +9,7 @@ With accel and gyro in the FIFO (FIFO_EN 0x18, as M5Stack's own library sets it)
 each record is 14 bytes: accel XYZ, temperature, gyro XYZ, big-endian. The gyro
 data is read and dropped: the FIFO record layout is only known for that setting.
 """
-from drivers.sensor import (SensorError, StuckCheck, io_error, default_delay_ms, views,
+from drivers.sensor import (I2CAccel, io_error, default_delay_ms,
                             RANGE_G, STUCK_S, const)
 
 CHIP = "mpu6886"
@@ -38,43 +38,19 @@ RATES = {25: (39, 5, 5), 50: (19, 4, 4), 100: (9, 3, 3)}
 SCALES = {2: (0, 16384), 4: (1, 8192), 8: (2, 4096), 16: (3, 2048)}
 
 
-class MPU6886:
+class MPU6886(I2CAccel):
     chip = CHIP
+    ID_REG = _WHO_AM_I
+    ID_VALUES = (_WHO_AM_I_VALUE,)
 
     def __init__(self, i2c, address=0x68, rate_hz=50, range_g=RANGE_G, stuck_s=STUCK_S,
                  delay_ms=default_delay_ms):
-        if rate_hz not in RATES:
-            raise ValueError("mpu6886: rate %s Hz not one of %s" % (rate_hz, sorted(RATES)))
-        if range_g not in SCALES:
-            raise ValueError("mpu6886: range %s g not one of %s" % (range_g, sorted(SCALES)))
-        self.i2c = i2c
-        self.address = address
-        self.rate_hz = rate_hz
-        self.range_g = range_g
-        self.max_batch = _BATCH
-        self.overruns = 0
+        super().__init__(i2c, address, rate_hz, range_g, RATES, SCALES, _BATCH, _RECORD,
+                         rate_hz, stuck_s)
         self._lsb = SCALES[range_g][1]
-        self._one = bytearray(1)
         self._two = bytearray(2)
-        self._raw = bytearray(_RECORD * _BATCH)
-        self._views = views(self._raw, _RECORD, _BATCH)
-        self._stuck = StuckCheck(CHIP, address, rate_hz * stuck_s)
         self._probe()
         self._configure(delay_ms)
-
-    def _probe(self):
-        try:
-            self.i2c.readfrom_mem_into(self.address, _WHO_AM_I, self._one)
-        except OSError as e:
-            raise SensorError(CHIP, self.address, "no answer on the I2C bus (%s)" % e)
-        got = self._one[0]
-        if got != _WHO_AM_I_VALUE:
-            raise SensorError(CHIP, self.address, "WHO_AM_I reads 0x%02x, expected 0x%02x"
-                              % (got, _WHO_AM_I_VALUE))
-
-    def _write(self, reg, value):
-        self._one[0] = value
-        self.i2c.writeto_mem(self.address, reg, self._one)
 
     def _configure(self, delay_ms):
         div, dlpf, a_dlpf = RATES[self.rate_hz]

@@ -75,3 +75,49 @@ def views(buf, step, count):
     """Preallocated memoryviews of ``buf``: views[n] covers n records of ``step`` bytes."""
     mv = memoryview(buf)
     return [mv[0:n * step] for n in range(count + 1)]
+
+
+class I2CAccel:
+    """What the chip drivers share: argument checks, the bus buffers, the ID probe and
+    single-register access. A driver sets ``chip``, ``ID_REG``, ``ID_NAME`` and
+    ``ID_VALUES``, calls this constructor, then probes and configures its chip."""
+    chip = ""
+    ID_REG = 0
+    ID_NAME = "WHO_AM_I"
+    ID_VALUES = ()
+
+    def __init__(self, i2c, address, rate_hz, range_g, rates, scales, batch, record, stuck_hz, stuck_s):
+        if rate_hz not in rates:
+            raise ValueError("%s: rate %s Hz not one of %s" % (self.chip, rate_hz, sorted(rates)))
+        if range_g not in scales:
+            raise ValueError("%s: range %s g not one of %s" % (self.chip, range_g, sorted(scales)))
+        self.i2c = i2c
+        self.address = address
+        self.rate_hz = rate_hz
+        self.range_g = range_g
+        self.max_batch = batch
+        self.overruns = 0
+        self._one = bytearray(1)
+        self._raw = bytearray(record * batch)
+        self._views = views(self._raw, record, batch)
+        self._stuck = StuckCheck(self.chip, address, stuck_hz * stuck_s)
+
+    def _probe(self):
+        """Read the ID register; SensorError unless one of ID_VALUES answers. Returns it."""
+        try:
+            self.i2c.readfrom_mem_into(self.address, self.ID_REG, self._one)
+        except OSError as e:
+            raise SensorError(self.chip, self.address, "no answer on the I2C bus (%s)" % e)
+        got = self._one[0]
+        if got not in self.ID_VALUES:
+            raise SensorError(self.chip, self.address, "%s reads 0x%02x, expected %s" % (
+                self.ID_NAME, got, " or ".join(["0x%02x" % v for v in self.ID_VALUES])))
+        return got
+
+    def _write(self, reg, value):
+        self._one[0] = value
+        self.i2c.writeto_mem(self.address, reg, self._one)
+
+    def _read(self, reg):
+        self.i2c.readfrom_mem_into(self.address, reg, self._one)
+        return self._one[0]
