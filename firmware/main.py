@@ -10,64 +10,23 @@ import json
 import sys
 
 from swrt.session import LOG_DIR, ResumeOffer, start_session_log  # noqa: F401  (shared with swrt.cp)
-
-BOARD_FILE = "board.json"
-
-
-def _reader(path):
-    def read():
-        try:
-            f = open(path)
-        except OSError:
-            return None                       # no file: the built-in default
-        with f:
-            return f.read()
-    return read
-
-
-def console_sink(t, event, fields):
-    """Every event as one JSON line on the serial console."""
-    rec = {"t_ms": t, "event": event}
-    for k in fields:
-        rec[k] = fields[k]
-    print(json.dumps(rec))
-
-
-def _motion(rate_hz):
-    try:
-        from swcore.motion import MotionPipeline
-    except ImportError:
-        return None
-    return MotionPipeline(rate_hz)
+from swrt.session import BOARD_FILE, console_sink, file_reader, session_store
 
 
 def prepare(machine, time_mod, root="", sinks=(console_sink,), safe=False):
     """Board parts, app and runner, ready to run; ``safe`` skips the plan and sensor."""
     from app import App, load_plan
-    from swcore import boardspec
     from swrt import mp
     from swrt.runner import Runner
+    from swrt.session import read_board, motion_pipeline
 
-    spec = None
-    board_error = None
-    try:
-        text = _reader(root + BOARD_FILE)()
-        if text is None:
-            board_error = "no %s on the device" % BOARD_FILE
-        else:
-            spec = boardspec.parse(text)
-    except Exception as e:
-        board_error = "%s: %s" % (BOARD_FILE, e)
+    spec, board_error = read_board(root)
     parts = mp.build(spec, machine, time_mod, sensor=not safe)
     if board_error:
         parts.faults.insert(0, ("board_fault", board_error))
-    if safe:
-        name, steps, _text, plan_error = load_plan(lambda: None)
-        motion = None
-    else:
-        name, steps, plan_text, plan_error = load_plan(_reader(root + "plan.json"))
-        motion = _motion(parts.rate_hz) if parts.sensor is not None else None
-    app = App(parts, name, steps, list(sinks), motion=motion)
+    name, steps, plan_text, plan_error = load_plan(
+        (lambda: None) if safe else file_reader(root + "plan.json"))
+    app = App(parts, name, steps, list(sinks), motion=motion_pipeline(parts, safe))
     try:
         from app import unload_plan_parser      # frees the parser's RAM once steps exist
         unload_plan_parser()
@@ -83,9 +42,7 @@ def start_sync(runner, root=""):
     """The Bluetooth sync service (swrt.ble_mp) for this session's store, or None: on a
     port without ``bluetooth``, or a device not provisioned with a key by `sprintwatch
     flash` (no key, no radio). It never stops the session."""
-    store = None
-    for sink in runner.app.sinks:
-        store = getattr(sink, "store", store)
+    store = session_store(runner)
     try:
         open(root + "sync.key").close()
     except OSError:
@@ -109,7 +66,7 @@ def start_sync(runner, root=""):
 def hold_power(machine, root=""):
     """First thing at power-on: some boards switch off unless a pin is driven at once."""
     try:
-        hold = json.loads(_reader(root + BOARD_FILE)() or "{}").get("power_hold")
+        hold = json.loads(file_reader(root + BOARD_FILE)() or "{}").get("power_hold")
         if hold:
             machine.Pin(hold["pin"], machine.Pin.OUT, value=hold.get("level", 1))
     except Exception:

@@ -20,8 +20,8 @@ from adafruit_ble.services.standard.device_info import DeviceInfoService
 from adafruit_ble.uuid import VendorUUID
 
 from swcore import syncproto as sp
+from swrt.syncfiles import KEY_FILE, load_key, plan_installer  # noqa: F401 (callers use them from here)
 
-KEY_FILE = "sync.key"
 MAX_FRAMES_PER_SERVICE = 16
 IDLE_MS = 20
 REQUEST_PACKETS = 4             # requests queued between two service() calls
@@ -43,30 +43,6 @@ class SyncService(Service):
         self.requests = _bleio.PacketBuffer(self.bleio_characteristics["rx"],
                                             buffer_size=REQUEST_PACKETS)
         self.frames = _bleio.PacketBuffer(self.bleio_characteristics["tx"], buffer_size=1)
-
-
-def load_key(path=KEY_FILE):
-    """``(device_id, secret)`` from the key file ``sprintwatch flash`` wrote, or None."""
-    try:
-        with open(path) as f:
-            return sp.parse_key_file(f.read())
-    except (OSError, ValueError):
-        return None
-
-
-def plan_installer(path):
-    """``install_plan(text)``: write beside, then rename into place (FAT: remove first)."""
-    def install(text):
-        import os
-        tmp = path + ".new"
-        with open(tmp, "w") as f:
-            f.write(text)
-        try:
-            os.rename(tmp, path)
-        except OSError:
-            os.remove(path)
-            os.rename(tmp, path)
-    return install
 
 
 class SyncPeripheral:

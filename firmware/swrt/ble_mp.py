@@ -9,6 +9,7 @@ failure to notify means the peer is gone and the connection state is dropped.
 import bluetooth
 
 from swcore import syncproto as sp
+from swrt.syncfiles import KEY_FILE, load_key, plan_installer  # noqa: F401 (callers use them from here)
 
 try:
     from micropython import const
@@ -45,37 +46,7 @@ _SYNC = (bluetooth.UUID(sp.SERVICE_UUID), (
 ))
 
 
-KEY_FILE = "sync.key"
 IDLE_MS = const(20)
-
-
-def load_key(path=KEY_FILE):
-    """``(device_id, secret)`` from the key file ``sprintwatch flash`` wrote, or None.
-
-    A missing or damaged file leaves the device unprovisioned (device information
-    only), never stops it.
-    """
-    try:
-        with open(path) as f:
-            return sp.parse_key_file(f.read())
-    except (OSError, ValueError):
-        return None
-
-
-def plan_installer(path):
-    """``install_plan(text)`` for the server: write beside, then rename into place."""
-    def install(text):
-        tmp = path + ".new"
-        with open(tmp, "w") as f:
-            f.write(text)
-        try:
-            import os
-            os.rename(tmp, path)
-        except OSError:  # a port whose rename does not replace: remove first
-            import os
-            os.remove(path)
-            os.rename(tmp, path)
-    return install
 
 
 def start_sync(store, root="", name="Sprintwatch", model="Sprintwatch", firmware="0",

@@ -22,6 +22,7 @@ import keypad
 import pwmio
 
 from drivers.sensor import SensorError
+from swrt.session import console_sink, session_store
 
 
 class Clock:
@@ -216,18 +217,6 @@ def build(spec, sensor=True, clock=None):
     return parts
 
 
-BOARD_FILE = "board.json"
-
-
-def _reader(path):
-    def read():
-        try:
-            f = open(path)
-        except OSError:
-            return None
-        with f:
-            return f.read()
-    return read
 
 
 def prepare(root="/", sinks=(), safe=False, clock=None, save_sessions=True):
@@ -237,32 +226,16 @@ def prepare(root="/", sinks=(), safe=False, clock=None, save_sessions=True):
     the session then runs without a log file.
     """
     from app import App, load_plan, unload_plan_parser
-    from swcore import boardspec
     from swrt.runner import Runner
+    from swrt.session import file_reader, read_board, motion_pipeline
 
-    spec = None
-    board_error = None
-    try:
-        text = _reader(root + BOARD_FILE)()
-        if text is None:
-            board_error = "no %s on the device" % BOARD_FILE
-        else:
-            spec = boardspec.parse(text)
-    except Exception as e:
-        board_error = "%s: %s" % (BOARD_FILE, e)
+    spec, board_error = read_board(root)
     parts = build(spec, sensor=not safe, clock=clock)
     if board_error:
         parts.faults.insert(0, ("board_fault", board_error))
-    name, steps, plan_text, plan_error = load_plan(_reader(root + "plan.json") if not safe
-                                                   else (lambda: None))
-    motion = None
-    if parts.sensor is not None and not safe:
-        try:
-            from swcore.motion import MotionPipeline
-            motion = MotionPipeline(parts.rate_hz)
-        except ImportError:
-            pass
-    app = App(parts, name, steps, list(sinks), motion=motion)
+    name, steps, plan_text, plan_error = load_plan(
+        (lambda: None) if safe else file_reader(root + "plan.json"))
+    app = App(parts, name, steps, list(sinks), motion=motion_pipeline(parts, safe))
     unload_plan_parser()
     runner = Runner(app, parts, plan_error)
     if save_sessions and not safe:            # a new session file, or go on with a cut one
@@ -271,22 +244,11 @@ def prepare(root="/", sinks=(), safe=False, clock=None, save_sessions=True):
     return runner
 
 
-def console_sink(t, event, fields):
-    """Every event as one JSON line on the serial console (as main.py does on MicroPython)."""
-    import json
-    rec = {"t_ms": t, "event": event}
-    for k in fields:
-        rec[k] = fields[k]
-    print(json.dumps(rec))
-
-
 def start_sync(runner, root="/"):
     """The Bluetooth sync service (swrt.ble_cp, adafruit_ble) for this session's store,
     or None: no key from `sprintwatch flash`, no session store (USB mode), or no
     ``_bleio``. It never stops the session."""
-    store = None
-    for sink in runner.app.sinks:
-        store = getattr(sink, "store", store)
+    store = session_store(runner)
     try:
         open(root + "sync.key").close()
     except OSError:

@@ -1,7 +1,61 @@
-"""The session's log file at start-up, shared by the MicroPython (main.py) and
-CircuitPython (swrt.cp) entry points: a new file, or the offer to go on with the
-session a power cut interrupted."""
+"""Start-up shared by the MicroPython (main.py) and CircuitPython (swrt.cp) entry
+points: reading the board and plan files, the motion pipeline, the console log, and
+the session's log file (a new one, or the offer to go on with the session a power
+cut interrupted)."""
 LOG_DIR = "log"                               # session files (swcore.logstore)
+BOARD_FILE = "board.json"
+
+
+def file_reader(path):
+    """``read()`` giving the file's text, or None when there is no such file."""
+    def read():
+        try:
+            f = open(path)
+        except OSError:
+            return None                       # no file: the built-in default
+        with f:
+            return f.read()
+    return read
+
+
+def read_board(root):
+    """``(spec, error)``: the checked board definition, or None and why not."""
+    from swcore import boardspec
+    try:
+        text = file_reader(root + BOARD_FILE)()
+        if text is None:
+            return None, "no %s on the device" % BOARD_FILE
+        return boardspec.parse(text), None
+    except Exception as e:
+        return None, "%s: %s" % (BOARD_FILE, e)
+
+
+def motion_pipeline(parts, safe):
+    """The motion pipeline for a board with a working sensor, else None (button only)."""
+    if safe or parts.sensor is None:
+        return None
+    try:
+        from swcore.motion import MotionPipeline
+    except ImportError:
+        return None
+    return MotionPipeline(parts.rate_hz)
+
+
+def console_sink(t, event, fields):
+    """Every event as one JSON line on the serial console."""
+    import json
+    rec = {"t_ms": t, "event": event}
+    for k in fields:
+        rec[k] = fields[k]
+    print(json.dumps(rec))
+
+
+def session_store(runner):
+    """The store the session logs to (for the sync service), or None."""
+    store = None
+    for sink in runner.app.sinks:
+        store = getattr(sink, "store", store)
+    return store
 
 
 class ResumeOffer:

@@ -1,0 +1,33 @@
+"""The sync service's files on a board, shared by the MicroPython and CircuitPython
+Bluetooth layers: the key ``sprintwatch flash`` wrote, and plan uploads."""
+from swcore import syncproto as sp
+
+KEY_FILE = "sync.key"
+
+
+def load_key(path=KEY_FILE):
+    """``(device_id, secret)`` from the key file ``sprintwatch flash`` wrote, or None.
+
+    A missing or damaged file leaves the device unprovisioned (device information
+    only), never stops it.
+    """
+    try:
+        with open(path) as f:
+            return sp.parse_key_file(f.read())
+    except (OSError, ValueError):
+        return None
+
+
+def plan_installer(path):
+    """``install_plan(text)`` for the server: write beside, then rename into place."""
+    def install(text):
+        import os
+        tmp = path + ".new"
+        with open(tmp, "w") as f:
+            f.write(text)
+        try:
+            os.rename(tmp, path)
+        except OSError:  # a port whose rename does not replace (FAT): remove first
+            os.remove(path)
+            os.rename(tmp, path)
+    return install
