@@ -20,7 +20,7 @@ from adafruit_ble.services.standard.device_info import DeviceInfoService
 from adafruit_ble.uuid import VendorUUID
 
 from swcore import syncproto as sp
-from swrt.syncfiles import KEY_FILE, load_key, plan_installer  # noqa: F401 (callers use them from here)
+from swrt.syncfiles import KEY_FILE, load_key, plan_installer, start_service  # noqa: F401 (callers use them from here)
 
 MAX_FRAMES_PER_SERVICE = 16
 IDLE_MS = 20
@@ -129,16 +129,6 @@ class SyncPeripheral:
 
 def start_sync(store, root="", name="Sprintwatch", model="Sprintwatch", firmware="0",
                battery=None, random=None):
-    """Build and start the sync service for ``store``; returns the SyncPeripheral.
-
-    The key comes from ``root + KEY_FILE`` (none: device information only); uploaded
-    plans go to ``root + "plan.json"``. Run ``peripheral.run()`` as an asyncio task.
-    """
-    if random is None:
-        import os
-        random = os.urandom
-    server = sp.SyncServer(store, load_key(root + KEY_FILE), random, plan_installer(root + "plan.json"),
-                           {"name": name, "fw": firmware, "board": model}, battery)
-    p = SyncPeripheral(server, name=name, model=model, firmware=firmware)
-    p.start(battery() if battery else None)
-    return p
+    """Build and start the sync service for ``store``; returns the SyncPeripheral
+    (see ``swrt.syncfiles.start_service``). Run ``peripheral.run()`` as an asyncio task."""
+    return start_service(SyncPeripheral, store, root, name, model, firmware, battery, random)

@@ -9,7 +9,7 @@ failure to notify means the peer is gone and the connection state is dropped.
 import bluetooth
 
 from swcore import syncproto as sp
-from swrt.syncfiles import KEY_FILE, load_key, plan_installer  # noqa: F401 (callers use them from here)
+from swrt.syncfiles import KEY_FILE, load_key, plan_installer, start_service  # noqa: F401 (callers use them from here)
 
 try:
     from micropython import const
@@ -51,19 +51,9 @@ IDLE_MS = const(20)
 
 def start_sync(store, root="", name="Sprintwatch", model="Sprintwatch", firmware="0",
                battery=None, random=None):
-    """Build and start the sync service for ``store``; returns the SyncPeripheral.
-
-    The key comes from ``root + KEY_FILE`` (none: device information only); uploaded
-    plans go to ``root + "plan.json"``. Run ``peripheral.run()`` as an asyncio task.
-    """
-    if random is None:
-        import os
-        random = os.urandom
-    server = sp.SyncServer(store, load_key(root + KEY_FILE), random, plan_installer(root + "plan.json"),
-                           {"name": name, "fw": firmware, "board": model}, battery)
-    p = SyncPeripheral(server, name=name, model=model, firmware=firmware)
-    p.start(battery() if battery else None)
-    return p
+    """Build and start the sync service for ``store``; returns the SyncPeripheral
+    (see ``swrt.syncfiles.start_service``). Run ``peripheral.run()`` as an asyncio task."""
+    return start_service(SyncPeripheral, store, root, name, model, firmware, battery, random)
 
 
 def advertising_payload(name, service_uuid):

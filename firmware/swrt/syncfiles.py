@@ -1,5 +1,6 @@
-"""The sync service's files on a board, shared by the MicroPython and CircuitPython
-Bluetooth layers: the key ``sprintwatch flash`` wrote, and plan uploads."""
+"""The sync service's files and set-up on a board, shared by the MicroPython and
+CircuitPython Bluetooth layers: the key ``sprintwatch flash`` wrote, plan uploads,
+and building the server a layer's peripheral serves."""
 from swcore import syncproto as sp
 
 KEY_FILE = "sync.key"
@@ -31,3 +32,19 @@ def plan_installer(path):
             os.remove(path)
             os.rename(tmp, path)
     return install
+
+
+def start_service(peripheral_class, store, root, name, model, firmware, battery, random):
+    """Build the SyncServer for ``store`` and start ``peripheral_class`` serving it.
+
+    The key comes from ``root + KEY_FILE`` (none: device information only); uploaded
+    plans go to ``root + "plan.json"``.
+    """
+    if random is None:
+        import os
+        random = os.urandom
+    server = sp.SyncServer(store, load_key(root + KEY_FILE), random, plan_installer(root + "plan.json"),
+                           {"name": name, "fw": firmware, "board": model}, battery)
+    p = peripheral_class(server, name=name, model=model, firmware=firmware)
+    p.start(battery() if battery else None)
+    return p
