@@ -156,10 +156,14 @@ def summary(events):
 def demo_session(out, rate):
     """Compose the demo's session trace (seeded) into ``out``; returns (trace, taps).
 
-    Falls back to standing still with DEMO_TAPS when the recordings are not there.
+    Without the recordings (an installed package has no ../shared/traces) it says so
+    and runs standing still with DEMO_TAPS: the session is the same, no motion is seen.
     """
     from host_tools import compose
     if not compose.TRACES_DIR.is_dir():
+        print("note: recordings not found at %s (set SPRINTWATCH_TRACES=DIR): the demo runs "
+              "standing still with scripted taps, so no run is detected" % compose.TRACES_DIR,
+              file=sys.stderr)
         return None, DEMO_TAPS
     trace = Path(out) / "demo-session.csv"
     labels = compose.compose_to(trace, DEMO_SEED, rate)
