@@ -13,11 +13,25 @@ from host_tools.sessiondb import DEFAULT_DB, SessionDB
 SIM_SESSIONS = 12
 
 
+def add_db_arg(p):
+    p.add_argument("--db", help="session database (default: %s; with --sim a separate one in the "
+                                "cache folder, so simulated sessions never mix with yours)" % DEFAULT_DB)
+
+
+def resolve_db(args):
+    """The database a command uses: --db, else the simulated device's with --sim, else the user's."""
+    if getattr(args, "db", None):
+        return args.db
+    if getattr(args, "sim", False):
+        return str(device_keys.cache_dir() / "sim" / "sessions.db")
+    return str(DEFAULT_DB)
+
+
 def add_device_args(p):
     p.add_argument("--address", help="Bluetooth address of the device (default: the first Sprintwatch found)")
     p.add_argument("--sim", action="store_true",
                    help="use a simulated device over a virtual Bluetooth link (kept beside the database)")
-    p.add_argument("--db", default=str(DEFAULT_DB), help="session database (default: %(default)s)")
+    add_db_arg(p)
     p.add_argument("--board", help="with --sim: the board to simulate (boards/NAME.json); a "
                                    "CircuitPython board serves the sync with adafruit_ble")
 
@@ -29,10 +43,7 @@ def register(sub):
     add_device_args(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sync)
-    s = sub.add_parser("sessions", help="list the sessions stored on this laptop",
-                       description="List the sessions in the local database, oldest first per device.")
-    s.add_argument("--db", default=str(DEFAULT_DB), help="session database (default: %(default)s)")
-    s.set_defaults(func=cmd_sessions)
+    # `sessions` (list, delete, rename): host_tools/sessions_cmd.py
 
 
 class TqdmProgress:
@@ -101,6 +112,9 @@ def cmd_sync(args):
     from host_tools import sync
     from host_tools.syncclient import AuthError, DeviceError
     from host_tools.transport import LinkLost, NoBluetooth
+    args.db = resolve_db(args)
+    if args.sim:
+        print("simulated device; its sessions go to %s" % args.db, file=sys.stderr)
     db = SessionDB(args.db)
     progress = TqdmProgress(not args.no_progress)
 
@@ -137,6 +151,8 @@ def describe(rows, sid):
     for _d, s, size, _digest, meta, _at, _ack in rows:
         if s == sid:
             parts = ["%6d bytes" % size]
+            if meta.get("title"):
+                parts.append(repr(meta["title"]))
             if meta.get("plan"):
                 parts.append(str(meta["plan"]))
             if meta.get("wall_s"):
@@ -154,6 +170,7 @@ def _when(unix_s):
 
 
 def cmd_sessions(args):
+    args.db = resolve_db(args)
     db = SessionDB(args.db)
     rows = db.sessions()
     if not rows:
@@ -175,6 +192,7 @@ def upload_plan(args, text):
     import asyncio
     from host_tools.syncclient import AuthError, DeviceError, SyncClient
     from host_tools.transport import LinkLost, NoBluetooth
+    args.db = resolve_db(args)
     db = SessionDB(args.db)
 
     async def run():
