@@ -1,7 +1,7 @@
 """The laptop's session store: SQLite with raw session bytes, decoded metadata and keys.
 
 Default path ``<user data dir>/sessions.db`` (platformdirs: ``~/.local/share/sprintwatch`` on
-Linux, ``~/Library/Application Support/sprintwatch`` on macOS, ``%LOCALAPPDATA%\sprintwatch``
+Linux, ``~/Library/Application Support/sprintwatch`` on macOS, ``%LOCALAPPDATA%/sprintwatch``
 on Windows; ``$SPRINTWATCH_DATA`` moves it). The database and its folder are the owner's
 only (0600/0700). Sync keys are not in it: they live in ``sessions.keys`` beside it
 (JSON ``{device_id: hex key}``, mode 0600, written beside and renamed); a database from
