@@ -79,6 +79,10 @@ async def open_transport(args, db):
     from host_tools import simstore
     from host_tools.simdevice import SimDevice
     from host_tools.transport_bumble import BumbleTransport
+    device_cls = SimDevice
+    if getattr(args, "board", None):    # an unknown board is named before any work is done
+        from host_tools.simdevice_cp import sim_device_factory
+        device_cls = sim_device_factory(args.board)
     folder = sim_folder(args.db)
     folder.mkdir(parents=True, exist_ok=True)
     key = device_keys.read_key_file(folder)
@@ -96,10 +100,6 @@ async def open_transport(args, db):
         tmp = folder / "plan.json.tmp"
         tmp.write_text(text)
         tmp.replace(folder / "plan.json")
-    device_cls = SimDevice
-    if getattr(args, "board", None):
-        from host_tools.simdevice_cp import sim_device_factory
-        device_cls = sim_device_factory(args.board)
     dev = await device_cls(store, key, install_plan=install_plan).start()
     try:
         yield BumbleTransport(dev.link, address=args.address)

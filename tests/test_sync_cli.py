@@ -76,6 +76,10 @@ def test_sync_sim_without_db_leaves_the_users_data_alone(tmp_path, capsys, monke
     """`sync --sim` (no --db) keeps its device and sessions in the cache folder: the
     user's data folder, where `plot --progress` and `next` read, is never created."""
     data, cache = tmp_path / "data", tmp_path / "cache"
+    shared = device_keys.cache_dir() / "simstore"        # the test run's fills, not rerun here
+    shared.mkdir(parents=True, exist_ok=True)
+    cache.mkdir()
+    (cache / "simstore").symlink_to(shared)
     monkeypatch.setenv("SPRINTWATCH_DATA", str(data))
     monkeypatch.setenv("SPRINTWATCH_CACHE", str(cache))
     rc, out, err = sprintwatch(capsys, "sync", "--sim", "--no-progress")
