@@ -170,3 +170,24 @@ def steps_per_min_to_fit(spm):
     strides = spm / 2.0
     whole = int(strides)
     return whole, round((strides - whole) * 128) / 128.0
+
+
+def step_distances(session):
+    """{position in ``session.steps``: metres} for sprint steps whose plan step gave
+    ``distance_m`` (logged in its ``step_start``) and that were run, not skipped or cut."""
+    starts = [f for _t, ev, f in session.events if ev == "step_start"]
+    out = {}
+    for i, (step, fields) in enumerate(zip(session.steps, starts)):
+        d = fields.get("distance_m")
+        if (step.kind == "sprint" and step.reason not in ("skipped", "session_end")
+                and isinstance(d, (int, float)) and not isinstance(d, bool) and 0 < d <= 100000):
+            out[i] = float(d)
+    return out
+
+
+def moving_seconds(session, step):
+    """A sprint's running time: its rep's duration (from the go cue), else the lap's timer time."""
+    rep = session.rep_in(step)
+    if rep and isinstance(rep.get("duration_ms"), (int, float)) and rep["duration_ms"] > 0:
+        return rep["duration_ms"] / 1000.0
+    return step.timer_ms / 1000.0

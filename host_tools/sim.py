@@ -41,6 +41,8 @@ def register(sub):
                    help="interpreter that runs the firmware (default micropython)")
     p.add_argument("--demo", action="store_true", help="use the demo taps (what `make run` does)")
     p.add_argument("--quiet", action="store_true", help="no summary")
+    p.add_argument("--no-clock", action="store_true",
+                   help="a board whose clock was never set (default: its clock is set to now)")
     p.set_defaults(func=run_command)
 
 
@@ -81,13 +83,20 @@ def sim_board_rate():
     return spec["accel"]["rate_hz"]
 
 
-def run_sim(out, plan=None, trace=None, presses=(), rate=50, runtime="micropython"):
-    """Run the simulator; returns the list of events it recorded."""
+def run_sim(out, plan=None, trace=None, presses=(), rate=50, runtime="micropython", wall_s="now"):
+    """Run the simulator; returns the list of events it recorded.
+
+    The simulated board's clock is set to ``wall_s`` (default: now, as after a sync), so
+    its log says when the session started; None runs it as a board whose clock was never set.
+    """
+    import time
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     cfg = {"out": str(out.resolve()), "plan": str(Path(plan).resolve()) if plan else None,
            "trace": str(Path(trace).resolve()) if trace else None,
            "rate_hz": rate, "presses": [list(p) for p in presses]}
+    if wall_s is not None:
+        cfg["wall_s"] = int(time.time()) if wall_s == "now" else int(wall_s)
     cfg_path = out / "sim-config.json"
     cfg_path.write_text(json.dumps(cfg, indent=1))
     code = "import swrt.sim as s; s.main(%r)" % str(cfg_path.resolve())
@@ -179,7 +188,8 @@ def run_command(args):
     elif args.demo and not taps:
         taps = DEMO_TAPS
     presses = presses_from_args(taps, args.hold, args.double)
-    events = run_sim(args.out, args.plan, trace, presses, args.rate, args.runtime)
+    events = run_sim(args.out, args.plan, trace, presses, args.rate, args.runtime,
+                     wall_s=None if args.no_clock else "now")
     if not args.quiet:
         print(summary(events))
         print("events: %s/events.jsonl, outputs: %s/actions.jsonl" % (args.out, args.out))

@@ -185,6 +185,8 @@ class Engine:
         if "rep" in step:
             fields["rep"] = step["rep"]
             fields["of"] = step["of"]
+        if "distance_m" in step:     # logged, so exports know the lap's distance
+            fields["distance_m"] = step["distance_m"]
         self.emit(t, "step_start", fields)
         if kind == "timed":
             self.deadline = t + step["duration_ms"]

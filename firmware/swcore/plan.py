@@ -12,12 +12,13 @@ DEFAULT_SPRINT_MAX_S = 45
 MAX_REPEAT = 50
 MAX_STEPS = 300
 MAX_NAME = 48
+MAX_DISTANCE_M = 2000   # a sprint's length (exports give laps distance and pace)
 
 # Fields each kind may carry, beyond name/kind/note/effort_pct.
 _KIND_FIELDS = {
     "timed": ("duration_s",),
     "open": ("measure",),
-    "sprint": ("max_s", "cadence_floor_spm"),
+    "sprint": ("max_s", "cadence_floor_spm", "distance_m"),
     "recovery": ("min_s", "max_s"),
 }
 _COMMON_FIELDS = ("name", "kind", "note", "effort_pct")
@@ -135,6 +136,12 @@ def _step(chk, raw, step_no, set_name, out, rep, of):
         step["max_ms"] = int(chk.seconds(raw, "max_s", step_no, name, False, DEFAULT_SPRINT_MAX_S) * 1000)
         floor = chk.seconds(raw, "cadence_floor_spm", step_no, name, False, 0)
         step["cadence_floor_spm"] = floor
+        if "distance_m" in raw:
+            d = raw["distance_m"]
+            if not _is_number(d) or not 1 <= d <= MAX_DISTANCE_M:
+                chk.fail(step_no, name, "distance_m", "must be a number of metres from 1 to %d, got %s"
+                         % (MAX_DISTANCE_M, repr(d)))
+            step["distance_m"] = d
     elif kind == "recovery":
         lo = chk.seconds(raw, "min_s", step_no, name, True)
         hi = chk.seconds(raw, "max_s", step_no, name, True)

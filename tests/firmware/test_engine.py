@@ -212,3 +212,16 @@ def test_an_hour_of_timed_steps_does_not_drift_by_a_millisecond():
         at += int(d * 1000)
     assert [s for s, _ in _starts(sink)] == expected
     assert sink.of("session_end")[0][0] == at == 3600000
+
+
+def test_a_sprint_steps_distance_goes_into_its_step_start():
+    import json
+    doc = json.dumps({"name": "Hill", "sets": [{"name": "Main", "steps": [
+        {"name": "Jog", "kind": "timed", "duration_s": 5},
+        {"name": "Hill", "kind": "sprint", "distance_m": 120}]}]})
+    e, sink = _engine(doc)
+    e.start(0)
+    e.tick(5000)
+    starts = sink.of("step_start")
+    assert "distance_m" not in starts[0][2]
+    assert starts[1][2]["distance_m"] == 120

@@ -90,3 +90,13 @@ def test_repeat_expands_in_order():
     _, steps = plan.parse(_plan([{"repeat": 2, "steps": [{"name": "S", "kind": "sprint"},
                                                           {"name": "W", "kind": "recovery", "min_s": 1, "max_s": 2}]}]))
     assert [(s["name"], s["rep"], s["of"]) for s in steps] == [("S", 1, 2), ("W", 1, 2), ("S", 2, 2), ("W", 2, 2)]
+
+
+def test_a_sprint_may_carry_its_distance_within_bounds():
+    _, steps = plan.parse(_plan([{"name": "Hill", "kind": "sprint", "distance_m": 120}]))
+    assert steps[0]["distance_m"] == 120
+    for bad in (0, -5, 2001, "120", True, None):
+        msg = _error(_plan([{"name": "Hill", "kind": "sprint", "distance_m": bad}]))
+        assert "'distance_m'" in msg and "1 to 2000" in msg, msg
+    msg = _error(_plan([{"name": "Jog", "kind": "timed", "duration_s": 60, "distance_m": 100}]))
+    assert "'distance_m'" in msg and "not a field of a timed step" in msg
