@@ -30,6 +30,7 @@ COMMANDS = {
     "compose": "host_tools.compose",
     "sync": "host_tools.sync_cmd",
     "sessions": "host_tools.sessions_cmd",
+    "upload": "host_tools.upload",
 }
 
 EXIT_ERROR = 1
