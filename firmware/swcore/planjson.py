@@ -19,6 +19,8 @@ a JSONError naming the line and column, never another exception.
   by the field that holds it.
 """
 
+from swcore.utf8 import first_bad
+
 MAX_BYTES = 16384
 MAX_DEPTH = 8
 MAX_DIGITS = 15
@@ -84,42 +86,7 @@ def _value(negative, digits, exp, is_int):
     return -v if negative else v
 
 
-def check_utf8(data):
-    """Offset of the first byte that is not valid UTF-8 (RFC 3629), or -1."""
-    i = 0
-    n = len(data)
-    while i < n:
-        b = data[i]
-        if b < 0x80:
-            i += 1
-            continue
-        if 0xC2 <= b <= 0xDF:
-            need, lo, hi = 1, 0x80, 0xBF
-        elif b == 0xE0:
-            need, lo, hi = 2, 0xA0, 0xBF
-        elif b == 0xED:
-            need, lo, hi = 2, 0x80, 0x9F       # no surrogates
-        elif 0xE1 <= b <= 0xEF:
-            need, lo, hi = 2, 0x80, 0xBF
-        elif b == 0xF0:
-            need, lo, hi = 3, 0x90, 0xBF
-        elif 0xF1 <= b <= 0xF3:
-            need, lo, hi = 3, 0x80, 0xBF
-        elif b == 0xF4:
-            need, lo, hi = 3, 0x80, 0x8F       # nothing past U+10FFFF
-        else:
-            return i
-        if i + need >= n:
-            return i
-        c = data[i + 1]
-        if c < lo or c > hi:
-            return i
-        for k in range(i + 2, i + need + 1):
-            c = data[k]
-            if c < 0x80 or c > 0xBF:
-                return i
-        i += need + 1
-    return -1
+check_utf8 = first_bad
 
 
 class _Reader:
