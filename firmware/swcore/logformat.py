@@ -196,9 +196,10 @@ def _put_value(buf, key_byte, v):
         buf.append(SUB_NONE)
     else:
         import json
+        from swcore.utf8 import clean
         buf.append(key_byte | T_OTHER)
         buf.append(SUB_JSON)
-        _put_str(buf, json.dumps(v))
+        _put_str(buf, json.dumps(clean(v)))   # (CPython escapes a lone surrogate; MicroPython does not)
 
 
 def _put_fields(buf, fields):

@@ -8,7 +8,7 @@ linear in its length. ``scan_file`` streams a file record by record in constant 
 """
 import struct
 
-from swcore.utf8 import first_bad
+from swcore.utf8 import clean, first_bad
 
 from swcore.logformat import (
     FormatError, MAGIC, VERSION, MAX_BODY, NAMED, EVENTS, SPRINT_TICK, KEYS, KEY_NAMED, WORDS,
@@ -83,9 +83,10 @@ def _get_value(data, pos, end, vtype):
         if _json_depth(text) > MAX_JSON_DEPTH:
             raise FormatError("JSON value nested more than %d deep" % MAX_JSON_DEPTH)
         try:
-            return json.loads(text), pos
+            value = json.loads(text)
         except ValueError:
             raise FormatError("bad JSON value")
+        return clean(value), pos    # a \ud83c escape: the same repaired text on every runtime
     raise FormatError("unknown value sub-type %d" % sub)
 
 def _json_depth(text):

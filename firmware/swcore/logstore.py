@@ -333,8 +333,11 @@ class SessionStore:
     # ---- the sync side ------------------------------------------------------------
     def sessions(self):
         """Finished sessions as ``(session_id, size, digest)``, oldest first
-        (digest: ``logformat.session_digest`` of the file)."""
+        (digest: ``logformat.session_digest`` of the file). Whenever a file is read
+        for its digest its header is checked again, so one that rotted since boot is
+        not offered either."""
         out = []
+        checked = False
         for sid, ext in self._scan():
             if ext not in (EXT_DONE, EXT_ACKED) or sid in self._bad:
                 continue
@@ -343,13 +346,23 @@ class SessionStore:
                 size = os.stat(path)[6]
                 digest = self._digest.get(sid)
                 if digest is None:
+                    checked = True
+                    if not self._readable(sid, ext):
+                        continue
                     with open(path, "rb") as f:
                         digest = fmt.session_digest(_chunks(f))
                     self._digest[sid] = digest
             except OSError:
                 continue
             out.append((sid, size, digest))
+        if checked:
+            fmt.unload_reader()
         return out
+
+    def _readable(self, sid, ext):
+        """Check the header again (``_check_header``); True when it decodes."""
+        self._check_header(sid, ext)
+        return sid not in self._bad
 
     def read(self, session_id, offset, n):
         """Up to ``n`` bytes of a session file from ``offset`` (b"" past the end)."""
@@ -365,8 +378,10 @@ class SessionStore:
         ext = self._find(session_id)
         if ext == EXT_OPEN:
             raise ValueError("session %d is not finished" % session_id)
-        if session_id in self._bad:
+        if session_id in self._bad or not self._readable(session_id, ext):
+            fmt.unload_reader()
             raise ValueError("session %d cannot be read (%s)" % (session_id, self._bad[session_id]))
+        fmt.unload_reader()
         if ext == EXT_DONE:
             os.rename(self._path(session_id, EXT_DONE), self._path(session_id, EXT_ACKED))
 

@@ -79,3 +79,19 @@ def _ascii(b):
         if c >= 0x80:
             return False
     return True
+
+
+def clean(v):
+    """A JSON-like value with every text in it (keys too) made valid by ``encode``'s
+    rule, so a value read back is the same on every runtime."""
+    if isinstance(v, str):
+        b = encode(v)
+        return v if len(b) == len(v) else str(b, "utf-8")
+    if isinstance(v, list):
+        return [clean(x) for x in v]
+    if isinstance(v, dict):
+        out = {}
+        for k in v:
+            out[clean(k)] = clean(v[k])
+        return out
+    return v
