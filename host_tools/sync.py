@@ -145,7 +145,11 @@ async def _session(transport, db, report, state, progress, clock, log):
         done = sum(len(downloads[e[0]].buf) for e in todo)
         progress.start(state["total"], done)
     for entry in todo:
-        await _download(client, db, report, downloads[entry[0]], progress, clock, log)
+        meta = await _download(client, db, report, downloads[entry[0]], progress, clock, log)
+        if "session" not in meta:   # the shared reader cannot decode it: kept here, never acknowledged
+            log("session %d: stored, not acknowledged: %s" % (entry[0], "; ".join(meta.get("problems", ["unreadable"]))))
+            del downloads[entry[0]]
+            continue
         await client.ack(entry[0], entry[2])
         db.mark_acked(dev, entry[0], entry[2])
         report.acked.append(entry[0])
@@ -187,5 +191,7 @@ async def _download(client, db, report, d, progress, clock, log):
         log("session %d: digest mismatch; downloading it again" % d.sid)
         d.buf = bytearray()
         db.drop_partial(report.device_id, d.sid)
-    db.store(report.device_id, d.sid, d.digest, d.buf, session_metadata(bytes(d.buf)), clock())
+    meta = session_metadata(bytes(d.buf))
+    db.store(report.device_id, d.sid, d.digest, d.buf, meta, clock())
     report.synced.append((d.sid, d.size))
+    return meta
