@@ -131,8 +131,8 @@ def hkdf(ikm, salt, info, length):
 
 class CTR:
     """AES-128-CTR with one key: ``xor(icb, data)`` encrypts or decrypts ``data`` with
-    the counter blocks ``icb``, ``icb`` + 1, ... (the low 64 bits of ``icb`` must be
-    zero, so the increment never carries: the same as SP 800-38A's 128-bit one)."""
+    the counter blocks ``icb``, ``icb`` + 1, ... (SP 800-38A: a 128-bit big-endian
+    increment)."""
 
     def __init__(self, key):
         if _new_ecb is None:
@@ -147,15 +147,33 @@ class CTR:
             return b""
         blocks = (n + 15) // 16
         ctr = bytearray(16 * blocks)
-        prefix = bytes(icb[:8])
+        hi, lo = struct.unpack(">II", icb[8:16])   # low 64 bits as two words (no big ints)
+        top = bytes(icb[:8])
         for i in range(blocks):
-            ctr[16 * i:16 * i + 8] = prefix
-            struct.pack_into(">Q", ctr, 16 * i + 8, i)
+            ctr[16 * i:16 * i + 16] = top + struct.pack(">II", hi, lo)
+            lo += 1
+            if lo > 0xFFFFFFFF:
+                lo = 0
+                hi += 1
+                if hi > 0xFFFFFFFF:
+                    hi = 0
+                    top = _inc64(top)
         ks = self._ecb(ctr)
         out = bytearray(data)
         for i in range(n):
             out[i] ^= ks[i]
         return bytes(out)
+
+
+def _inc64(b):
+    out = bytearray(b)
+    i = 7
+    while i >= 0:
+        out[i] = (out[i] + 1) & 0xFF
+        if out[i]:
+            break
+        i -= 1
+    return bytes(out)
 
 
 def same_bytes(a, b):

@@ -252,10 +252,9 @@ def parse_key_file(text):
     hx = doc.get("key")
     if not isinstance(dev, str) or not dev or len(dev) > 32:
         raise ValueError("key file: 'id' must be text of 1-32 characters")
-    try:
-        dev.encode("ascii")
-    except UnicodeError:
-        raise ValueError("key file: 'id' must be ASCII")
+    for ch in dev:
+        if not " " < ch < "\x7f":
+            raise ValueError("key file: 'id' must be printable ASCII without spaces")
     if not isinstance(hx, str) or len(hx) != 2 * KEY_LEN:
         raise ValueError("key file: 'key' must be %d hex digits" % (2 * KEY_LEN))
     try:
@@ -574,7 +573,8 @@ class SyncServer:
                     raise _Reply(E_AUTH_REQUIRED, "authenticate first")
                 req = 0
                 payload = frame[HEADER:]
-            self.since = self.clock()
+            if self.channel is not None:   # before the handshake the clock runs from the connection
+                self.since = self.clock()
             getattr(self, "_op_%02x" % op)(req, payload)
         except _Reply as r:
             self._reply(op if op in OPS else 0, r.status, req, _msg(r.message))
@@ -649,6 +649,7 @@ class SyncServer:
         self.locked_at = None
         self._reply(OP_AUTH_PROVE, OK, req)   # the last unsealed frame
         self.channel = Channel(Keys(self.key[1], hn, dn, self.suite), DIR_DEVICE)
+        self.since = self.clock()
 
     def _find(self, sid):
         for s in self.store.sessions():
