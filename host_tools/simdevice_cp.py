@@ -55,6 +55,7 @@ class CPSimDevice:
         self.ble = None             # the _bleio adapter (faults, counters)
         self.peripheral = None
         self._pump_task = None
+        self.paused = False         # True: the firmware's loop is busy elsewhere (tests)
 
     async def start(self):
         controller = Controller("device", link=self.link, public_address=DEVICE_ADDRESS)
@@ -76,7 +77,7 @@ class CPSimDevice:
 
     async def _pump(self):
         while True:
-            more = self.peripheral.service()
+            more = False if self.paused else self.peripheral.service()
             await asyncio.sleep(0 if more else IDLE_POLL_S)
 
     async def stop(self):

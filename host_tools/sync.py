@@ -11,7 +11,7 @@ computed over every stored byte (docs/ble-protocol.md).
 import time
 
 from host_tools import firmware  # noqa: F401
-from host_tools.syncclient import AuthError, ChunkError, DeviceError, SyncClient
+from host_tools.syncclient import AuthError, ChunkError, DeviceError, SyncClient, TamperedFrame
 from host_tools.transport import LinkLost
 from swcore.logformat import session_digest
 
@@ -35,6 +35,7 @@ class SyncReport:
         self.resumed_from = {}   # session_id -> offset a download resumed at
         self.resent = 0          # requests sent again (a reply lost or a request dropped)
         self.refused = []        # ACKs the device refused (session id, message)
+        self.tampered = 0        # connections ended because a device frame failed its tag or counter
 
 
 def session_metadata(data):
@@ -91,6 +92,8 @@ async def sync(transport, db, progress=None, clock=time.time, log=lambda msg: No
             finally:
                 await transport.close()
         except LinkLost as e:
+            if isinstance(e, TamperedFrame):
+                report.tampered += 1
             _save_partials(db, report, state)
             if report.data_bytes + len(report.acked) > before:
                 tries = 0
