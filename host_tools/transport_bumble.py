@@ -89,6 +89,11 @@ class BumbleTransport(Transport):
                 await self.subscribe()
         except LinkLost:
             raise
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise
+            raise LinkLost("the device dropped the link while it was being set up")
         except Exception as e:
             if self._lost.is_set():
                 raise LinkLost("link lost while setting up: %s" % e)

@@ -514,3 +514,27 @@ def test_key_file_roundtrip_and_errors():
         except ValueError as err:
             e = err
         assert e is not None and "key file" in str(e), bad
+
+
+def test_a_relay_that_passed_a_real_login_through_can_change_nothing():
+    """Version 1's flaw: a fake device relayed the laptop's login and then, keyless,
+    acknowledged sessions, set the clock and installed a plan on the real one."""
+    h = make(sizes=(500, 600))
+    assert h.login() == sp.OK                    # the laptop's handshake, relayed
+    st, _b, plain, _d = read_all(h, 1)           # the laptop's own traffic, seen by the relay
+    captured = list(h.sent)
+    attempts = [sp.request(sp.OP_SET_CLOCK, struct.pack("<I", 1577836800)),
+                sp.request(sp.OP_ACK, struct.pack("<I", 1) + bytes(32)),
+                sp.request(sp.OP_PLAN_BEGIN, struct.pack("<II", 10, 0))]
+    for f in captured[-2:]:                      # the laptop's sealed frames, replayed or edited
+        attempts.append(f)
+        edited = bytearray(f)
+        edited[0] = sp.OP_SET_CLOCK              # same body, another opcode
+        attempts.append(bytes(edited))
+        edited = bytearray(f)
+        edited[4] ^= 0x40                        # a fresh-looking counter
+        attempts.append(bytes(edited))
+    statuses = [h.send(a)[0][1] for a in attempts]
+    assert all(s in (sp.E_BAD_TAG, sp.E_REPLAY, sp.E_MALFORMED) for s in statuses), statuses
+    assert h.store.acked == set() and h.store.clock is None and h.plans == []
+    assert h.call(sp.OP_ACK, h.ack_payload(1, plain))[0] == sp.OK, "the laptop itself carries on"
