@@ -289,8 +289,10 @@ class SyncClient:
         """Send a plan; the device validates it with its parser. Returns the plan name."""
         data = text.encode("utf-8")
         await self.request(sp.OP_PLAN_BEGIN, struct.pack("<II", len(data), sp.crc32(data)))
-        # One write per piece where the MTU allows; below 92 the pieces need long writes.
-        room = max(min(self.t.mtu - 3, sp.MAX_REQUEST), 92) - sp.HEADER - sp.TAG_LEN - 4
+        # One write per piece where the MTU allows; at a tiny MTU, 64-byte pieces in long writes.
+        room = min(self.t.mtu - 3, sp.MAX_REQUEST) - sp.HEADER - sp.TAG_LEN - 4
+        if room < 32:
+            room = 64
         for off in range(0, len(data), room):
             await self.request(sp.OP_PLAN_DATA, struct.pack("<I", off) + data[off:off + room])
         return (await self.request(sp.OP_PLAN_COMMIT)).decode("utf-8", "replace")
