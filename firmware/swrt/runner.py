@@ -93,8 +93,7 @@ class Runner:
         """Button-only from here on: the session goes on without motion."""
         self.parts.sensor = None
         self.button_only = True
-        self.app.motion = None
-        self.app.engine.motion_sensing = False      # reps no longer say whether one moved
+        self.app.sensor_lost()
         self.app.fault(now, "sensor_fault", detail)
         self.app.emit(now, "button_only", {"why": detail})
         self.app.emit(now, "cue", {"pattern": CUE_BUTTON_ONLY})
