@@ -257,6 +257,7 @@ def prepare(spec, firmware, out_dir):
         files.append(str(work / "board_pins.py"))
     cfg = dict(CONFIG)
     cfg["include"] = files
+    cfg["defineConstant"] = {"CIRCUITPYTHON": spec["runtime"] == "circuitpython"}
     if spec["runtime"] == "circuitpython":          # the board, then its PyPI libraries
         from host_tools import cplibs
         paths = board_env(spec, work) + [cplibs.install()]

@@ -45,7 +45,7 @@ MP_BOARDS = ("pico-w-lis3dh", "esp32-s3-devkitc-bmi160", "m5stickc-plus2")
 
 # (file, original text, injected mistake, boards it must fail, text the failure names)
 MISTAKES = (
-    ("swrt/cp.py", "self.i2c.writeto_then_readfrom(addr, self._reg, buf)",       # busio.I2C method
+    ("swrt/cpbus.py", "self.i2c.writeto_then_readfrom(addr, self._reg, buf)",       # busio.I2C method
      "self.i2c.readfrom_mem_into(addr, self._reg[0], buf)", CP_BOARDS, '"readfrom_mem_into"'),
     ("swrt/cp.py", "variable_frequency=True", "variable_freq=True",                # pwmio argument
      CP_BOARDS, '"variable_freq"'),

@@ -14,6 +14,8 @@ from drivers.sensor import SensorError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:                       # make typecheck: see swrt/porttypes.pyi
+    from typing import Any, Callable
+    from machine import PWM, Pin
     from swrt.porttypes import Machine, Time
 
 try:
@@ -60,6 +62,7 @@ class CueOutput:
     """``apply(t, tone_hz, motor)`` as the cue player calls it: PWM tone + motor pin."""
 
     def __init__(self, pwm, motor_pin=None, motor_active=1, volume=32768, enable_pin=None):
+        # type: (PWM | None, Pin | None, int, int, Pin | None) -> None
         self.pwm = pwm
         self.motor_pin = motor_pin
         self.motor_active = motor_active
@@ -96,6 +99,7 @@ class ButtonRing:
     """
 
     def __init__(self, pin, active, ticks_ms, trigger):
+        # type: (Pin, int, Callable[[], int], int) -> None
         self.pin = pin
         self.active = active
         self.ticks_ms = ticks_ms
