@@ -62,6 +62,7 @@ class StuckCheck:
         self.same = 0
 
     def feed(self, x, y, z):
+        # type: (int, int, int) -> None
         if x == self.x and y == self.y and z == self.z:
             self.same += 1
             if self.same >= self.limit:

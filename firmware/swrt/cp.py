@@ -25,11 +25,18 @@ from drivers.sensor import SensorError
 from swrt.cpbus import I2CMem
 from swrt.session import console_sink, session_store
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:                       # make typecheck only
+    from typing import Any, Callable
+    from swrt.ble_cp import SyncPeripheral
+    from swrt.runner import Runner
+
 
 class Clock:
     """Milliseconds since the session clock started, from ``time.monotonic_ns``."""
 
     def __init__(self, monotonic_ns=None):
+        # type: (Callable[[], int] | None) -> None
         self._ns = monotonic_ns or time.monotonic_ns
         self._t0 = self._ns()
 
@@ -37,6 +44,7 @@ class Clock:
         return (self._ns() - self._t0) // 1000000
 
     def shift(self, ms):
+        # type: (int) -> None
         """Move session time by ``ms`` (a resumed session carries on from its last record)."""
         self._t0 -= ms * 1000000
 
@@ -64,6 +72,7 @@ class CueOutput:
         self.motor = 0
 
     def apply(self, t, tone_hz, motor):
+        # type: (int, int, int) -> None
         if tone_hz != self.tone and self.pwm is not None:
             if tone_hz > 0:
                 self.pwm.frequency = tone_hz
@@ -89,6 +98,7 @@ class Buttons:
         self.event = keypad.Event()          # reused: draining allocates nothing
 
     def drain(self, clock, button):
+        # type: (Clock, Callable[[bool, int], Any]) -> None
         ev = self.event
         while self.keys.events.get_into(ev):
             if ev.key_number == 0:
@@ -123,6 +133,7 @@ class Parts:
 
 
 def _build_output(spec):
+    # type: (dict[str, Any]) -> CueOutput
     pwm = None
     enable = None
     volume = 32768
@@ -145,6 +156,7 @@ def _build_output(spec):
 
 
 def build(spec, sensor=True, clock=None):
+    # type: (dict[str, Any] | None, bool, Clock | None) -> Parts
     """Every part the board has, each built on its own so one failure spares the rest."""
     parts = Parts(spec, clock or Clock())
     if spec is None:
@@ -206,6 +218,7 @@ def prepare(root="/", sinks=(), safe=False, clock=None, save_sessions=True):
 
 
 def start_sync(runner, root="/"):
+    # type: (Runner, str) -> SyncPeripheral | None
     """The Bluetooth sync service (swrt.ble_cp, adafruit_ble) for this session's store,
     or None: no key from `sprintwatch flash`, no session store (USB mode), or no
     ``_bleio``. It never stops the session."""
@@ -221,7 +234,7 @@ def start_sync(runner, root="/"):
         from app import FIRMWARE_VERSION
         spec = runner.parts.spec or {}
         sync = ble_cp.start_sync(store, root, model=spec.get("id", "circuitpython"),
-                                 firmware=FIRMWARE_VERSION)
+                                 firmware=FIRMWARE_VERSION)  # type: SyncPeripheral
     except Exception as e:
         runner.parts.faults.append(("sync_fault", "Bluetooth sync not started: %s" % e))
         return None

@@ -49,6 +49,7 @@ class Clock:
         return self._elapsed
 
     def shift(self, ms):
+        # type: (int) -> None
         """Move session time by ``ms`` (a resumed session carries on from its last record)."""
         self._elapsed += ms
 
@@ -72,6 +73,7 @@ class CueOutput:
         self.motor = 0
 
     def apply(self, t, tone_hz, motor):
+        # type: (int, int, int) -> None
         if tone_hz != self.tone and self.pwm is not None:
             if tone_hz > 0:
                 self.pwm.freq(tone_hz)
@@ -126,6 +128,7 @@ class ButtonRing:
         self.levels[i] = level
 
     def drain(self, clock, button):
+        # type: (Clock, Callable[[bool, int], Any]) -> None
         """Feed every queued edge to ``button(pressed, t_ms)`` in order."""
         while self.tail != self.head:
             i = self.tail
@@ -174,7 +177,7 @@ def _pull(machine, name):
 
 
 def build(spec, machine, time_mod, sensor=True):
-    # type: (dict | None, Machine | None, Time, bool) -> Parts
+    # type: (dict[str, Any] | None, Machine | None, Time, bool) -> Parts
     """Every part the board has, each built on its own so one failure spares the rest."""
     clock = Clock(time_mod)
     parts = Parts(spec, clock)
@@ -225,7 +228,7 @@ def build(spec, machine, time_mod, sensor=True):
 
 
 def _build_output(spec, machine):
-    # type: (dict, Machine) -> CueOutput
+    # type: (dict[str, Any], Machine) -> CueOutput
     Pin = machine.Pin
     pwm = None
     enable = None
@@ -248,7 +251,7 @@ def _build_output(spec, machine):
 
 
 def _build_display(d, machine):
-    # type: (dict, Machine) -> object
+    # type: (dict[str, Any], Machine) -> object
     from drivers.st7789 import ST7789
     Pin = machine.Pin
     spi = machine.SPI(d["spi"], baudrate=d["baudrate"], sck=Pin(d["sck"]), mosi=Pin(d["mosi"]))

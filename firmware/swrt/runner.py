@@ -21,6 +21,11 @@ from drivers.sensor import SensorError
 from swcore.cues import CUE_BUTTON_ONLY, CUE_RESUME_ASK
 from swcore.gestures import TAP
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:                       # make typecheck only
+    from typing import Any
+    from app import App
+
 try:
     from micropython import const
 except ImportError:
@@ -36,6 +41,7 @@ RESUME_ASK_MS = const(10000)   # how long a cut session's offer waits for its ta
 
 class Runner:
     def __init__(self, app, parts, plan_error=None):
+        # type: (App, Any, str | None) -> None    # parts: swrt.mp.Parts or swrt.cp.Parts
         self.app = app
         self.parts = parts
         self.clock = parts.clock
