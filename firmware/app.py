@@ -7,7 +7,7 @@ it from a virtual-time loop. Both run this very code.
 from swcore.engine import Engine
 from swcore.cues import (CuePlayer, CUE_ERROR, CUE_WARNING, CUE_SLOPE_TURN, CUE_SLOPE_OK,
                          CUE_SLOPE_LOW, CUE_SLOPE_FLAT)
-from swcore.gestures import Gestures, NAMES as GESTURE_NAMES, NONE as NO_GESTURE
+from swcore.gestures import Gestures, NAMES as GESTURE_NAMES, NONE as NO_GESTURE, _earliest
 
 PLAN_FILE = "plan.json"
 FIRMWARE_VERSION = "0.1.0"
@@ -222,6 +222,18 @@ class App:
             self.tick_peak = 0
             self.tick_at += TICK_MS
         self.player.service(now)
+
+    def next_due(self, now):
+        """After ``service(now)``: the earliest time it has something to do without a new
+        input, or -1: a gesture to recognise, an engine deadline, a cue segment, a
+        sprint summary. An engine deadline already past is held back by a pending
+        gesture (``Gestures.settled_until``) and waits for it."""
+        e = self.engine.next_due()
+        if e <= now:
+            e = -1
+        t = _earliest(self.gestures.next_due(), e)
+        t = _earliest(t, self.player.next_due())
+        return _earliest(t, self.tick_at)
 
     def idle(self):
         """True when nothing can happen without a press: no deadline, no cue playing."""

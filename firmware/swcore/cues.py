@@ -109,6 +109,15 @@ class CuePlayer:
     def busy(self):
         return self.pattern is not None or bool(self.queue)
 
+    def next_due(self):
+        """When ``service`` next has something to switch, or -1 when nothing plays."""
+        if self.pattern is not None:
+            return self.seg_end
+        if self.queue:
+            t = self.queue[0][1]
+            return t if t > self.seg_end else self.seg_end
+        return -1
+
     def service(self, now):
         while True:
             if self.pattern is None:

@@ -152,6 +152,18 @@ class Engine:
         kind = self.step["kind"]
         return (kind == "sprint" and self.phase == "armed") or (kind == "recovery" and self.phase == "ready")
 
+    def next_due(self):
+        """The next deadline ``tick`` acts on (countdown mark, recovery ready, step or
+        sprint end), or NEVER: nothing happens without an input (paused, open step)."""
+        if self.done or self.paused:
+            return NEVER
+        t = self.deadline
+        if self.ready_at != NEVER and (t == NEVER or self.ready_at < t):
+            t = self.ready_at
+        if self.marks and (t == NEVER or self.marks[0] < t):
+            t = self.marks[0]
+        return t
+
     def elapsed(self, now):
         """ms into the current step, not counting pauses."""
         end = self.pause_start if self.paused else now

@@ -20,6 +20,7 @@ import busio
 import digitalio
 import keypad
 import pwmio
+import supervisor
 
 from drivers.sensor import SensorError
 from swrt.cpbus import I2CMem
@@ -90,8 +91,17 @@ class CueOutput:
         self.apply(0, 0, 0)
 
 
+_TICKS_MASK = 0x1FFFFFFF      # supervisor.ticks_ms wraps at 2**29
+
+
 class Buttons:
-    """``keypad.Keys`` (debounced in the background) -> ``button(pressed, t_ms)``."""
+    """``keypad.Keys`` (debounced in the background) -> ``button(pressed, t_ms)``.
+
+    Nothing wakes the runner when a key changes (``wakes`` False: it polls), so each
+    edge is timed by its own ``timestamp`` (``supervisor.ticks_ms``), not by when the
+    queue was read: gestures come out the same however rarely it is polled.
+    """
+    wakes = False
 
     def __init__(self, pins, active, pull):
         self.keys = keypad.Keys(pins, value_when_pressed=bool(active), pull=pull is not None)
@@ -102,7 +112,9 @@ class Buttons:
         ev = self.event
         while self.keys.events.get_into(ev):
             if ev.key_number == 0:
-                button(ev.pressed, clock.now())
+                now = clock.now()
+                age = (supervisor.ticks_ms() - ev.timestamp) & _TICKS_MASK
+                button(ev.pressed, now - age if age < now else now)
 
     def deinit(self):
         self.keys.deinit()

@@ -100,6 +100,8 @@ class ButtonRing:
     whose IRQ never ran (or a ring overrun) cannot leave the button stuck "pressed".
     """
 
+    wakes = True                           # its IRQ wakes the runner's loop
+
     def __init__(self, pin, active, ticks_ms, trigger):
         # type: (Pin, int, Callable[[], int], int) -> None
         self.pin = pin
@@ -111,6 +113,7 @@ class ButtonRing:
         self.tail = 0
         self.overwritten = 0
         self.level = 1 - active            # last level passed on: released
+        self.waker = None  # type: Any     # set by the runner: wakes its loop (ThreadSafeFlag)
         self._handler = self._irq          # one bound method, made once
         pin.irq(handler=self._handler, trigger=trigger, hard=True)
 
@@ -126,6 +129,8 @@ class ButtonRing:
             self.head = nxt
         self.stamps[i] = t
         self.levels[i] = level
+        if self.waker is not None:
+            self.waker.set()
 
     def drain(self, clock, button):
         # type: (Clock, Callable[[bool, int], Any]) -> None
