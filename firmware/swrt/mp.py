@@ -150,6 +150,7 @@ class Parts:
     def __init__(self, spec, clock):
         self.spec = spec
         self.clock = clock
+        self.light_sleep = None     # machine.lightsleep where the button can end it
         self.output = CueOutput(None)
         self.display = None
         self.button = None
@@ -170,6 +171,25 @@ def open_accel(chip, i2c, address, rate_hz):
     else:
         raise SensorError(chip, address, "no driver for this chip")
     return Driver(i2c, address, rate_hz=rate_hz)
+
+
+def light_sleep(spec, machine, pin, active):
+    # type: (dict[str, Any], Machine, Pin, int) -> Any
+    """``machine.lightsleep`` where a press of the button wakes the chip from it, else
+    None. On the ESP32 the button's RTC GPIO is its EXT0 wake source. The rp2 port's
+    light sleep is not ended by a pin (MicroPython's rp2 lightsleep wakes on its
+    timer), so a tap during it would be lost: that port idles in ``asyncio`` instead."""
+    if spec.get("port") != "esp32":
+        return None
+    try:
+        import esp32
+    except ImportError:
+        return None
+    try:
+        esp32.wake_on_ext0(pin, active)
+    except (ValueError, OSError):       # not an RTC GPIO: no wake source
+        return None
+    return getattr(machine, "lightsleep", None)
 
 
 def _pull(machine, name):
@@ -207,6 +227,7 @@ def build(spec, machine, time_mod, sensor=True):
             pin = Pin(button["pin"], Pin.IN, pull) if pull is not None else Pin(button["pin"], Pin.IN)
             parts.button = ButtonRing(pin, button["active"], time_mod.ticks_ms,
                                       Pin.IRQ_FALLING | Pin.IRQ_RISING)
+            parts.light_sleep = light_sleep(spec, machine, pin, button["active"])
         except Exception as e:
             parts.faults.append(("button_fault", "button: %s" % e))
     accel = spec.get("accel")

@@ -515,3 +515,31 @@ def test_light_sleep_only_with_no_cue_playing_and_no_bluetooth_beside():
     assert runner.may_light_sleep(500) and not runner.may_light_sleep(50)
     runner.background.append(object())               # a Bluetooth task runs beside
     assert not runner.may_light_sleep(500)
+
+
+def test_light_sleep_on_the_esp32_wakes_on_the_button_and_not_on_the_rp2():
+    import sys
+
+    class FakeESP32:
+        ext0 = None
+
+        @staticmethod
+        def wake_on_ext0(pin, level):
+            FakeESP32.ext0 = (pin, level)
+
+    slept = []
+    sys.modules["esp32"] = FakeESP32
+    try:
+        time = FakeTime(0)
+        m = FakeMachine(time, devices=[FakeMPU6886(0x68)])
+        m.lightsleep = slept.append
+        parts = mp.build(board("m5stickc-plus2"), m, time)
+        assert FakeESP32.ext0 == (m.pins[37], 0)           # button A, low while pressed
+        assert parts.light_sleep is not None
+        parts.light_sleep(300)
+        assert slept == [300]
+        m2 = FakeMachine(time, devices=[FakeLIS3DH(0x18)])
+        m2.lightsleep = slept.append
+        assert mp.build(board("pico-w-lis3dh"), m2, time).light_sleep is None
+    finally:
+        del sys.modules["esp32"]
