@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench bench-motion clean stubs typecheck
+.PHONY: run test bench bench-motion clean stubs typecheck fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ stubs: $(STAMP)
 
 typecheck: stubs
 	$(BIN)/python -m host_tools.typecheck
+
+# The plan, log and store fuzzers (tests/fuzz/fuzz_*.py: one file per fuzzer) on
+# CPython and the MicroPython unix port, with oracles; FUZZ_SECONDS shared between them.
+FUZZ_SECONDS ?= 600
+fuzz: $(STAMP)
+	$(BIN)/python tests/fuzz/run.py --seconds $(FUZZ_SECONDS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

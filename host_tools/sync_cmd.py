@@ -110,7 +110,7 @@ async def open_transport(args, db):
 def cmd_sync(args):
     import asyncio
     from host_tools import sync
-    from host_tools.syncclient import AuthError, DeviceError
+    from host_tools.syncclient import AuthError, DeviceError, VersionError
     from host_tools.transport import LinkLost, NoBluetooth
     args.db = resolve_db(args)
     if args.sim:
@@ -124,7 +124,7 @@ def cmd_sync(args):
                                    log=lambda m: print(m, file=sys.stderr))
     try:
         report = asyncio.run(run())
-    except (AuthError, sync.SyncFailed, LinkLost, DeviceError, NoBluetooth) as e:
+    except (AuthError, sync.SyncFailed, LinkLost, DeviceError, NoBluetooth, VersionError) as e:
         progress.close()
         print("sync failed: %s" % e, file=sys.stderr)
         return 1
@@ -190,7 +190,7 @@ def cmd_sessions(args):
 def upload_plan(args, text):
     """Send a checked plan to the device (``plan upload``). Returns the exit status."""
     import asyncio
-    from host_tools.syncclient import AuthError, DeviceError, SyncClient
+    from host_tools.syncclient import AuthError, DeviceError, SyncClient, VersionError
     from host_tools.transport import LinkLost, NoBluetooth
     args.db = resolve_db(args)
     db = SessionDB(args.db)
@@ -204,13 +204,13 @@ def upload_plan(args, text):
                 key = db.key(info.get("id"))
                 if key is None:
                     raise AuthError("no key for device %s in %s" % (info.get("id"), args.db))
-                await client.authenticate(key)
+                await client.authenticate(key, info.get("id"))
                 return info.get("id"), await client.upload_plan(text)
             finally:
                 await transport.close()
     try:
         dev, name = asyncio.run(run())
-    except (AuthError, LinkLost, DeviceError, NoBluetooth) as e:
+    except (AuthError, LinkLost, DeviceError, NoBluetooth, VersionError) as e:
         print("plan upload failed: %s" % e, file=sys.stderr)
         return 1
     print("%s: plan %r installed; it runs from the next session" % (dev, name))
