@@ -21,10 +21,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
-    out = tmp_path_factory.mktemp("wheel")
-    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(ROOT)],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    """Built once per test run: setuptools builds in the tree's build/, so two xdist
+    workers building at once would trip over each other (a lock in the run's shared temp)."""
+    import fcntl
+    shared = tmp_path_factory.getbasetemp()
+    shared = shared.parent if shared.name.startswith("popen-gw") else shared
+    out = shared / "sprintwatch-wheel"
+    with open(shared / "sprintwatch-wheel.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not list(out.glob("sprintwatch-*.whl")):
+            proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out),
+                                   str(ROOT)], capture_output=True, text=True)
+            assert proc.returncode == 0, proc.stderr[-2000:]
     (found,) = out.glob("sprintwatch-*.whl")
     return found
 
