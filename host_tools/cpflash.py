@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 from host_tools import cplibs, firmware
-from host_tools.typecheck import import_closure
 
 MANIFEST = ".sw-manifest.json"      # drive paths this tool installed, to remove stale ones
 TMP_SUFFIX = ".new"
@@ -89,6 +88,7 @@ def library_files(names, libdir):
 
 def firmware_files(spec, source=firmware.FIRMWARE_DIR):
     """{drive path: source file} of the firmware for this board."""
+    from host_tools.typecheck import import_closure
     source = Path(source)
     entries = [source / name for name in RENAMED]
     chip = (spec.get("accel") or {}).get("chip")

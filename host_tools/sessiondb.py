@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from host_tools import firmware  # noqa: F401
-from host_tools.device_keys import data_dir
+from host_tools.paths import data_dir
 from swcore.logformat import session_digest
 
 DEFAULT_DB = data_dir() / "sessions.db"   # ~/.local/share/sprintwatch/sessions.db unless $SPRINTWATCH_DATA

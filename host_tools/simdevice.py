@@ -54,10 +54,10 @@ class SimDevice:
         if ble_mp.bluetooth is not mpbluetooth:  # imported before over another stand-in
             ble_mp = importlib.reload(ble_mp)
         server = sp.SyncServer(self.store, self.key, os.urandom, self.install_plan,
-                               {"name": self.name, "fw": "sim", "board": "sim"},
+                               {"name": self.name, "fw": firmware.firmware_version(), "board": "sim"},
                                lambda: self.battery_pct,
                                clock=sim_clock_ms, **self.server_options)
-        self.peripheral = ble_mp.SyncPeripheral(server, name=self.name, model="sim", firmware="sim")
+        self.peripheral = ble_mp.SyncPeripheral(server, name=self.name, model="sim", firmware=firmware.firmware_version())
         self.peripheral.start(battery_pct=self.battery_pct)
         self.ble = self.peripheral.ble
         self._pump_task = asyncio.get_running_loop().create_task(self._pump())

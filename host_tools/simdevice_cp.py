@@ -66,11 +66,11 @@ class CPSimDevice:
         cplibs.on_path()
         ble_cp = _fresh_modules()
         server = sp.SyncServer(self.store, self.key, os.urandom, self.install_plan,
-                               {"name": self.name, "fw": "sim", "board": self.board},
+                               {"name": self.name, "fw": firmware.firmware_version(), "board": self.board},
                                lambda: self.battery_pct,
                                clock=sim_clock_ms, **self.server_options)
         self.peripheral = ble_cp.SyncPeripheral(server, name=self.name, model=self.board,
-                                                firmware="sim")
+                                                firmware=firmware.firmware_version())
         self.peripheral.start(battery_pct=self.battery_pct)
         self._pump_task = asyncio.get_running_loop().create_task(self._pump())
         return self

@@ -48,7 +48,7 @@ def fill(store, count, seed=1):
     """
     import os
     from pathlib import Path
-    from host_tools.device_keys import cache_dir
+    from host_tools.paths import cache_dir
     if store.ids():
         return _run_sessions(store, count, seed)
     cached = cache_dir() / "simstore" / _fill_key(count, seed)

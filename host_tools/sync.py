@@ -36,6 +36,7 @@ class SyncReport:
         self.resent = 0          # requests sent again (a reply lost or a request dropped)
         self.refused = []        # ACKs the device refused (session id, message)
         self.tampered = 0        # connections ended because a device frame failed its tag or counter
+        self.firmware = None     # the device's firmware version (its INFO "fw")
 
 
 def session_metadata(data):
@@ -126,6 +127,7 @@ async def _session_steps(client, db, report, state, progress, clock, log):
     if report.device_id not in (None, dev):
         raise SyncFailed("reconnected to a different device (%s, not %s)" % (dev, report.device_id))
     report.device_id = dev
+    report.firmware = info.get("fw") or report.firmware
     key = db.key(dev)
     if key is None:  # flashed from this laptop with another database: the host key copy
         from host_tools import device_keys

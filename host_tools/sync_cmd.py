@@ -4,7 +4,6 @@ import datetime
 import sys
 from pathlib import Path
 
-from host_tools import device_keys
 from host_tools.sessiondb import DEFAULT_DB, SessionDB
 
 # asyncio, the client and the transports are imported by the handlers that use them:
@@ -23,7 +22,8 @@ def resolve_db(args):
     if getattr(args, "db", None):
         return args.db
     if getattr(args, "sim", False):
-        return str(device_keys.cache_dir() / "sim" / "sessions.db")
+        from host_tools.paths import cache_dir
+        return str(cache_dir() / "sim" / "sessions.db")
     return str(DEFAULT_DB)
 
 
@@ -85,6 +85,7 @@ async def open_transport(args, db):
         device_cls = sim_device_factory(args.board)
     folder = sim_folder(args.db)
     folder.mkdir(parents=True, exist_ok=True)
+    from host_tools import device_keys
     key = device_keys.read_key_file(folder)
     if key is None:  # what `sprintwatch flash` does for a real board
         dev_id, secret, key_file = device_keys.provision(db, name="simulated Sprintwatch")
@@ -131,6 +132,8 @@ def cmd_sync(args):
     finally:
         progress.close()
     dev = report.device_id
+    if report.firmware:
+        print("%s: firmware %s" % (dev, report.firmware))
     if not report.synced:
         print("%s: nothing new" % dev)
     else:

@@ -38,7 +38,7 @@ def register(sub):
 
 
 def key_path():
-    from host_tools.device_keys import data_dir
+    from host_tools.paths import data_dir
     return data_dir() / KEY_FILE
 
 

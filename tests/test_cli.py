@@ -9,7 +9,8 @@ import pytest
 from host_tools import cli, firmware, sim
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("matplotlib", "fit_tool", "bleak", "bumble", "tqdm", "mpremote", "serial", "asyncio", "numpy")
+HEAVY = ("matplotlib", "fit_tool", "bleak", "bumble", "tqdm", "mpremote", "serial", "asyncio", "numpy",
+         "cryptography")
 
 
 def _python(code, **kw):

@@ -136,3 +136,11 @@ def test_sync_keys_are_not_readable_by_others(tmp_path, capsys):
     assert SessionDB(old).key("sw-old") == bytes([0xab]) * 32
     assert bytes([0xab]) * 32 not in old.read_bytes()
     assert os.stat(old).st_mode & 0o777 == 0o600 and os.stat(tmp_path / "old.keys").st_mode & 0o777 == 0o600
+
+
+def test_sync_shows_the_devices_firmware_version(tmp_path, capsys):
+    from host_tools import firmware
+    rc, out, err = sprintwatch(capsys, "sync", "--sim", "--db", str(tmp_path / "s.db"), "--no-progress")
+    assert rc == 0, err
+    dev = SessionDB(tmp_path / "s.db").sessions()[0][0]
+    assert "%s: firmware %s" % (dev, firmware.firmware_version()) in out
