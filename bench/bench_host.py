@@ -72,23 +72,30 @@ def startup(tmp):
                                                  check_cpu / base_cpu, os.getloadavg()[0]))
 
 
-def flash_times(tmp):
-    env = dict(os.environ, SPRINTWATCH_DATA=str(Path(tmp) / "data"),
-               SPRINTWATCH_CACHE=str(Path(tmp) / "cache"))
-    root = Path(tmp) / "board"
-    root.mkdir()
+def flash_times(tmp, fulls=3, unchanged_runs=5):
+    """Median of ``fulls`` full flashes (each onto an empty board with an empty .mpy cache)
+    and of ``unchanged_runs`` flashes of the same tree again."""
     exe = str(BIN / "sprintwatch")
-    with PtyBoard(root) as board:
-        cmd = [exe, "flash", "--board", "sim", "--port", board.port, "--db", str(Path(tmp) / "s.db")]
-        full = wall(cmd, env, runs=1)
-        files = sum(1 for p in root.rglob("*") if p.is_file())
-        stamps = {p: p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
-        unchanged = wall(cmd, env, runs=3)
-        rewritten = [p for p in root.rglob("*") if p.is_file() and stamps.get(p) != p.stat().st_mtime_ns]
+    full_times, unchanged_times, rewritten, files = [], [], 0, 0
+    for n in range(fulls):
+        run = Path(tmp) / ("flash-%d" % n)
+        env = dict(os.environ, SPRINTWATCH_DATA=str(run / "data"), SPRINTWATCH_CACHE=str(run / "cache"))
+        root = run / "board"
+        root.mkdir(parents=True)
+        with PtyBoard(root) as board:
+            cmd = [exe, "flash", "--board", "sim", "--port", board.port, "--db", str(run / "s.db")]
+            full_times.append(wall(cmd, env, runs=1))
+            files = sum(1 for p in root.rglob("*") if p.is_file())
+            if n == 0:
+                stamps = {p: p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
+                unchanged_times.append(timed(cmd, env, runs=unchanged_runs)[0])
+                rewritten = sum(1 for p in root.rglob("*") if p.is_file() and stamps.get(p) != p.stat().st_mtime_ns)
+    full, unchanged = statistics.median(full_times), unchanged_times[0]
     ratio = unchanged / full
-    print("flash over the pty stand-in: full (empty board, empty .mpy cache) %.2f s, %d files; "
-          "unchanged %.2f s (median of 3), %d files rewritten; unchanged/full %.3f, %s" % (
-              full, files, unchanged, len(rewritten), ratio, verdict(ratio, 0.10)))
+    print("flash over the pty stand-in: full (empty board, empty .mpy cache; median of %d) %.2f s, "
+          "%d files; unchanged %.2f s (median of %d), %d files rewritten; unchanged/full %.3f, %s; "
+          "load average %.1f" % (fulls, full, files, unchanged, unchanged_runs, rewritten, ratio,
+                                 verdict(ratio, 0.10), os.getloadavg()[0]))
     return ratio
 
 

@@ -1,11 +1,13 @@
 """The ``sprintwatch`` command: one sub-command per module, each with its own --help.
 
 Adding a command: give its module a ``register(subparsers)`` that adds the parser with
-``set_defaults(func=handler)``, and list the command's name in ``COMMANDS``. Only the
+``set_defaults(func=handler)``, list the command's name in ``COMMANDS`` and its one-line
+help in ``SUMMARIES`` (tests/test_cli.py checks both against the parsers). Only the
 module of the command being run is imported, so one command's libraries never slow
-another's start-up; ``sprintwatch --help`` imports every module, so a module's top level
-must stay light (argparse, the stdlib, swcore): import matplotlib, fit_tool, bleak, bumble,
-tqdm, mpremote inside the handler that needs them (tests/test_cli.py checks).
+another's start-up, and ``sprintwatch --help`` lists the summaries without importing any
+(a command without a summary gets its module imported for the list). A module's top level
+must still stay light (argparse, the stdlib, swcore): import matplotlib, fit_tool, bleak,
+bumble, tqdm, mpremote inside the handler that needs them (tests/test_cli.py checks).
 
 Every failure ends in one line on stderr naming what is wrong and a non-zero exit,
 never a traceback (``SPRINTWATCH_DEBUG=1`` shows one); a closed pipe (``| head``) ends
@@ -32,6 +34,24 @@ COMMANDS = {
     "sessions": "host_tools.sessions_cmd",
     "upload": "host_tools.upload",
 }
+
+# What `sprintwatch --help` lists: each command's `help=`, word for word.
+SUMMARIES = {
+    "sim": "run a session on the simulated board in virtual time",
+    "plan": "check or show session plans",
+    "flash": "copy the firmware, board config, sync key and plan to a board",
+    "export": "export a session as FIT, TCX, CSV or JSON",
+    "export-plan": "write a session plan as a FIT workout for a Garmin watch",
+    "plot": "plot a session, or progress across sessions, to a PNG",
+    "next": "suggest the next session's number of sprints from the history",
+    "log": "read session log files (.swlog)",
+    "analyze": "run the firmware motion pipeline over an accelerometer trace",
+    "compose": "splice recordings into a sprint session trace with labels",
+    "sync": "download new sessions from the device over Bluetooth",
+    "sessions": "list, delete or rename the sessions stored on this laptop",
+    "upload": "upload a session to intervals.icu as a FIT activity",
+}
+SUMMARY_ONLY = "summaries"      # modules_for(): list the commands, import none
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
@@ -62,7 +82,7 @@ def existing_file(text):
 
 def modules_for(argv):
     """The modules ``argv`` needs: its command's alone when ``COMMANDS`` knows it, none for
-    ``--version``, else every one (top-level --help, a mistyped command)."""
+    ``--version``; else (top-level --help, no or a mistyped command) SUMMARY_ONLY."""
     for arg in argv:
         if arg == "--version":
             return []
@@ -70,7 +90,7 @@ def modules_for(argv):
             if arg in COMMANDS:
                 return [COMMANDS[arg]]
             break
-    return list(dict.fromkeys(COMMANDS.values()))
+    return SUMMARY_ONLY
 
 
 def build_parser(modules=None):
@@ -82,9 +102,14 @@ def build_parser(modules=None):
                         help="print the host tools' and the firmware's versions and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    if modules is None:
-        modules = dict.fromkeys(COMMANDS.values())
-    for name in modules:
+    if modules == SUMMARY_ONLY:       # the list alone: a placeholder per command
+        for name in COMMANDS:
+            if name in SUMMARIES:
+                sub.add_parser(name, help=SUMMARIES[name])
+        modules = [m for n, m in COMMANDS.items() if n not in SUMMARIES]
+    elif modules is None:
+        modules = COMMANDS.values()
+    for name in dict.fromkeys(modules):
         importlib.import_module(name).register(sub)
     return parser
 

@@ -20,7 +20,7 @@ def _python(code, **kw):
 def test_building_every_parser_imports_no_heavy_library():
     """--help registers every command: a module that imports matplotlib, fit_tool, bleak...
     at its top level would slow every command down (issue 12: 3 s before anything)."""
-    proc = _python("import sys; from host_tools import cli; cli.build_parser(); "
+    proc = _python("import sys; from host_tools import cli; cli.build_parser(list(cli.COMMANDS.values())); "
                    "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))")
     assert proc.returncode == 0, proc.stderr
     loaded = set(proc.stdout.split())
@@ -31,15 +31,36 @@ def test_a_known_command_imports_only_its_own_module():
     assert cli.modules_for(["plan", "check", "x.json"]) == ["host_tools.plan_cmd"]
     assert cli.modules_for(["export-plan", "p.json"]) == ["host_tools.export"]
     assert cli.modules_for(["--version"]) == []
-    everything = cli.modules_for(["--help"])
-    assert "host_tools.plot" in everything and "host_tools.sync_cmd" in everything
-    assert cli.modules_for(["nosuch"]) == everything      # argparse lists the choices
+    assert cli.modules_for(["--help"]) == cli.modules_for(["nosuch"]) == cli.SUMMARY_ONLY
+
+
+def test_top_level_help_lists_every_command_without_importing_them(capsys):
+    import sys
+    proc = _python("import sys\nfrom host_tools import cli\ntry:\n    cli.main(['--help'])\n"
+                   "except SystemExit:\n    pass\n"
+                   "print('LOADED', ' '.join(m for m in sys.modules if m.startswith('host_tools.')))")
+    assert proc.returncode == 0, proc.stderr
+    help_text, loaded = proc.stdout.split("LOADED")
+    for name, summary in cli.SUMMARIES.items():
+        assert name in help_text and summary[:30] in " ".join(help_text.split())
+    assert set(loaded.split()) <= {"host_tools.cli", "host_tools.firmware"}, loaded
+    with pytest.raises(SystemExit):
+        cli.main(["nosuch"])
+    assert "invalid choice: 'nosuch'" in capsys.readouterr().err
+
+
+def test_summaries_are_the_commands_own_help():
+    parser = cli.build_parser(list(cli.COMMANDS.values()))
+    sub = next(a for a in parser._actions if a.dest == "command")
+    assert {a.dest: a.help for a in sub._choices_actions} == cli.SUMMARIES
 
 
 def test_every_listed_command_is_registered_by_its_module():
-    parser = cli.build_parser()
+    parser = cli.build_parser(list(cli.COMMANDS.values()))
     sub = next(a for a in parser._actions if a.dest == "command")
-    assert set(cli.COMMANDS) <= set(sub.choices)
+    # Both ways: a command a module adds without a COMMANDS entry would not be found
+    # when typed (only the listed command's module is imported).
+    assert set(cli.COMMANDS) == set(sub.choices)
 
 
 def test_version_names_host_and_firmware(capsys):
