@@ -117,3 +117,11 @@ def test_traces_folder_can_be_given(installed):
     env = dict(os.environ, SPRINTWATCH_TRACES=str(work / "elsewhere"))
     proc = subprocess.run([str(bin_dir / "python"), "-c", code], cwd=work, env=env, capture_output=True, text=True)
     assert proc.stdout.strip() == str(work / "elsewhere"), proc.stderr
+
+
+def test_installed_package_keeps_circuitpython_libraries_in_the_cache(installed):
+    bin_dir, site, work = installed
+    env = dict(os.environ, SPRINTWATCH_CACHE=str(work / "cache"))
+    proc = subprocess.run([str(bin_dir / "python"), "-c", "from host_tools import cplibs; print(cplibs.CPLIB_DIR)"],
+                          cwd=work, env=env, capture_output=True, text=True)
+    assert proc.stdout.strip() == str(work / "cache" / "cplib"), proc.stderr
