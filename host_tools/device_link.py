@@ -59,10 +59,18 @@ class Link:
             raise DeviceError("port %s does not exist: is the board plugged in? "
                               "(`mpremote connect list` shows the serial ports)" % port)
         self.port = port
-        try:
-            self.t = SerialTransport(port, baudrate=115200)
-        except (TransportError, serial.SerialException, OSError) as e:
-            raise DeviceError("cannot open %s: %s" % (port, e))
+        # A port can refuse to open for a moment (another program, or this one, just closed
+        # it; a board re-enumerating after a reset): try again briefly before giving up.
+        import time
+        deadline = time.monotonic() + min(timeout, 3)
+        while True:
+            try:
+                self.t = SerialTransport(port, baudrate=115200)
+                break
+            except (TransportError, serial.SerialException, OSError) as e:
+                if time.monotonic() >= deadline:
+                    raise DeviceError("cannot open %s: %s" % (port, e))
+                time.sleep(0.1)
         # mpremote reads a pty byte by byte without a timeout: bound the wait for a
         # prompt while connecting (a silent port), then block as mpremote expects.
         self.t.serial.timeout = 0.2
