@@ -35,14 +35,23 @@ CREATE TABLE IF NOT EXISTS partials (
 """
 
 
+class SessionDBError(ValueError):
+    """A database file that cannot be used; the message names it."""
+    user_error = True       # host_tools.cli prints the message as it is
+
+
 class SessionDB:
     def __init__(self, path=DEFAULT_DB):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(self.path))
-        _from_crc32(self.db)
-        self.db.executescript(SCHEMA)
-        self.db.commit()
+        try:
+            _from_crc32(self.db)
+            self.db.executescript(SCHEMA)
+            self.db.commit()
+        except sqlite3.DatabaseError as e:
+            self.db.close()
+            raise SessionDBError("%s is not a Sprintwatch session database (%s)" % (self.path, e))
 
     def close(self):
         self.db.close()

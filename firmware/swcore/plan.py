@@ -9,13 +9,19 @@ by swcore.planjson (strict, at most 16 KiB, nested at most 8 deep, the same on e
 runtime), names are valid UTF-8 of at most MAX_NAME bytes, and every number is finite
 and inside its documented range.
 """
-from swcore import planjson
+class _NoNum:
+    pass
+
+
+_Num = _NoNum    # swcore.planjson.Num once a plan is read from text: imported only then,
+                 # so the built-in plan (a dict) costs the board no JSON reader in RAM
 
 KINDS = ("timed", "open", "sprint", "recovery")
 MEASURES = ("slope",)   # what an open step may measure while it waits (docs/plan-format.md)
 DEFAULT_SPRINT_MAX_S = 45
 MAX_REPEAT = 50
 MAX_STEPS = 300
+MAX_PLAN_BYTES = 16384   # = swcore.planjson.MAX_BYTES
 MAX_NAME = 48            # bytes of UTF-8, for the plan, set and step names
 MAX_NOTE = 500           # bytes of UTF-8, for notes
 MIN_SECONDS = 1          # every duration: 1 s to 24 h
@@ -50,12 +56,14 @@ def _where(set_no, set_name, step_no=None, step_name=None, field=None):
     return ", ".join(parts) if parts else "plan"
 
 
-_quote = planjson.quote
+def _quote(s):
+    from swcore import planjson    # only for a message
+    return planjson.quote(s)
 
 
 def _is_number(v):
     """A number from JSON (planjson.Num) or Python; NaN and infinities are not numbers here."""
-    if isinstance(v, planjson.Num):
+    if isinstance(v, _Num):
         return True
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
@@ -63,7 +71,7 @@ def _is_number(v):
 def _num(v):
     """The value of a number (None when it is out of every plan range: too many digits,
     too big, not finite)."""
-    if isinstance(v, planjson.Num):
+    if isinstance(v, _Num):
         return v.value
     if isinstance(v, float) and (v != v or v in (float("inf"), float("-inf"))):
         return None
@@ -72,14 +80,14 @@ def _num(v):
 
 def _milli(v):
     """A number of seconds as whole milliseconds, exactly (finer digits dropped)."""
-    if isinstance(v, planjson.Num):
+    if isinstance(v, _Num):
         return v.milli()
     return int(v * 1000)
 
 
 def _show(v):
     """A value as the message shows it: numbers as written, text quoted."""
-    if isinstance(v, planjson.Num):
+    if isinstance(v, _Num):
         return v.text
     if isinstance(v, str):
         return _quote(v)
@@ -101,7 +109,7 @@ def _first_unknown(obj, allowed):
 
 def _plain(v):
     """A checked number as the engine gets it: int or float."""
-    return v.value if isinstance(v, planjson.Num) else v
+    return v.value if isinstance(v, _Num) else v
 
 
 class _Checker:
@@ -160,16 +168,15 @@ class _Checker:
 
 
 def _check_text(v, limit, fail):
-    """Text must be valid Unicode (no lone surrogates, which some JSON readers let
-    through) and at most ``limit`` bytes of UTF-8."""
+    """Text must be valid Unicode and at most ``limit`` bytes of UTF-8. (Text read
+    from JSON is: swcore.planjson refuses lone surrogates and bad bytes. A dict on
+    CPython may hold a lone surrogate, which ``encode`` refuses.)"""
     try:
-        b = v.encode()
-    except UnicodeError:              # CPython: a lone surrogate
+        n = len(v.encode())
+    except UnicodeError:
         fail("is not valid text (a lone surrogate)")
-    if planjson.check_utf8(b) >= 0:   # MicroPython keeps lone surrogates as bytes
-        fail("is not valid text (a lone surrogate)")
-    if len(b) > limit:
-        fail("is %d bytes of UTF-8, more than %d" % (len(b), limit))
+    if n > limit:
+        fail("is %d bytes of UTF-8, more than %d" % (n, limit))
 
 
 def _type_name(v):
@@ -179,7 +186,7 @@ def _type_name(v):
         return "true/false"
     if isinstance(v, str):
         return "text"
-    if isinstance(v, (int, float, planjson.Num)):
+    if isinstance(v, (int, float, _Num)):
         return "a number"
     if isinstance(v, list):
         return "a list"
@@ -250,6 +257,9 @@ def parse(doc):
     if isinstance(doc, (bytes, bytearray, str)):
         if not doc:
             raise PlanError("plan error: the plan is empty (no JSON at all)")
+        global _Num
+        from swcore import planjson
+        _Num = planjson.Num
         try:
             doc = planjson.loads(doc)
         except planjson.JSONError as e:
