@@ -17,8 +17,11 @@ run: $(STAMP)
 	$(BIN)/sprintwatch export out/run --format fit --out out/session.fit
 	$(BIN)/sprintwatch plot out/run --out out/session.png
 
-test: $(STAMP) typecheck
-	$(BIN)/python -m pytest
+# Every core (pytest-xdist); the type checks of `make typecheck` run as one of the tests
+# (tests/test_typecheck.py), beside the others rather than before them.
+TEST_WORKERS ?= auto
+test: $(STAMP) stubs
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 # Each target port's published stubs in a folder of its own (.stubs/NAME), then
 # every board's firmware checked against its port's (host_tools/typecheck.py).
