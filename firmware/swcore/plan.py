@@ -10,7 +10,12 @@ runtime), names are valid UTF-8 of at most MAX_NAME bytes, and every number is f
 and inside its documented range.
 """
 class _NoNum:
-    pass
+    """Stands for swcore.planjson.Num until a text plan is read (nothing is one)."""
+    value = None
+    text = ""
+
+    def milli(self):
+        return None
 
 
 _Num = _NoNum    # swcore.planjson.Num once a plan is read from text: imported only then,
@@ -152,7 +157,7 @@ class _Checker:
     def ms(self, obj, key, step_no, step_name, required, default_s=None):
         """A duration field (checked by ``seconds``) in whole milliseconds."""
         if key not in obj and not required:
-            return default_s * 1000
+            return (default_s or 0) * 1000
         return _milli(self.seconds(obj, key, step_no, step_name, required))
 
     def number(self, obj, key, step_no, step_name, lo, hi, off=None):
@@ -318,7 +323,7 @@ def _repeat(chk, raw, step_no, set_name, steps):
         chk.fail(step_no, label, "steps", "must be a list of steps, got %s" % _type_name(inner))
     if not inner:
         chk.fail(step_no, label, "steps", "the repeat block is empty")
-    for rep in range(1, n + 1):
+    for rep in range(1, int(n) + 1):
         for sub_no, sub in enumerate(inner, 1):
             if isinstance(sub, dict) and "repeat" in sub:
                 chk.fail(step_no, label, "steps", "repeat blocks cannot be nested")
