@@ -34,13 +34,14 @@ def register(sub):
 def load(path):
     """Parse a plan file; exits 1 with the parser's message when it is bad."""
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        with open(path, "rb") as f:
+            data = f.read(planmod.MAX_PLAN_BYTES + 1)   # the parser refuses anything bigger
     except OSError as e:
         print("plan error: cannot read %s: %s" % (path, e.strerror), file=sys.stderr)
         raise SystemExit(1)
     try:
-        return text, planmod.parse(text)
+        parsed = planmod.parse(data)   # bytes: the parser checks the UTF-8, as on the device
+        return data.decode("utf-8-sig"), parsed
     except planmod.PlanError as e:
         print("%s: %s" % (path, e), file=sys.stderr)
         raise SystemExit(1)

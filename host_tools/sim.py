@@ -107,6 +107,8 @@ def run_sim(out, plan=None, trace=None, presses=(), rate=50, runtime="micropytho
         cmd = [sys.executable, "-c", code]
         env = dict(__import__("os").environ, PYTHONPATH=str(firmware.FIRMWARE_DIR))
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if proc.returncode == 4:          # the board's own message about the input (a bad trace)
+        raise SystemExit(proc.stdout.strip().splitlines()[-1])
     if proc.returncode not in (0, 3):
         sys.stderr.write(proc.stdout + proc.stderr)
         raise SystemExit("error: the simulated board crashed (exit %d)" % proc.returncode)

@@ -17,7 +17,7 @@ from swcore import syncproto as sp
 from swcore.default_plan import DEFAULT_PLAN
 
 sys.path.insert(0, str(Path(__file__).parent / "firmware"))
-from memstore import MemStore  # noqa: E402
+from memstore import MemStore, session_bytes  # noqa: E402
 
 CLOCK = 1790000000
 
@@ -64,7 +64,7 @@ def test_full_sync_of_many_sessions_then_nothing_new(tmp_path):
         assert rig.dev.ble.largest_notify == 517 - 3, "notifications fill the MTU"
         again = await rig.sync()
         assert again.synced == [] and again.data_bytes == 0
-        rig.store.add(41, b"new session" * 300)
+        rig.store.add(41, session_bytes(41, 3300))     # (a readable session: only those are acked)
         third = await rig.sync()
         assert third.synced == [(41, 3300)]
         rows = rig.db.sessions("sw-rig")

@@ -235,10 +235,10 @@ def encode_header(session, boot, plan, plan_hash, fw, wall_s=None, builtin=False
     for key in fields:
         v = fields[key]
         if isinstance(v, str) and _code(WORDS, v) is None:   # bounded: the header stays readable
-            body.append(_code(KEYS, key) << 3 | T_STR)
+            body.append(KEYS.index(key) << 3 | T_STR)
             _put_str(body, v, MAX_HEADER_TEXT)
         else:
-            _put_value(body, _code(KEYS, key) << 3, v)
+            _put_value(body, KEYS.index(key) << 3, v)
     if len(body) > MAX_BODY:
         raise FormatError("header is %d bytes, more than %d" % (len(body), MAX_BODY))
     buf = bytearray(MAGIC)

@@ -3,17 +3,22 @@
 Same calls as ``swcore.logstore``: ``sessions()`` -> [(id, size, digest)] oldest first,
 ``read(id, offset, n)``, ``ack(id)``, ``status()``, ``set_clock(unix_s)``.
 """
-from swcore.logformat import session_digest
+from swcore.logformat import encode_header, session_digest
 
 
 def session_bytes(sid, size):
-    """Deterministic, varied content for session ``sid``."""
-    out = bytearray(size)
+    """Deterministic, varied content for session ``sid``: a real session header (the
+    host acknowledges only sessions its reader can decode), then varied bytes, ``size``
+    in all (bytes alone when ``size`` is shorter than a header)."""
+    head = encode_header(sid, 1, "MemStore", 0, "0.1.0")
+    if size < len(head):
+        head = b""
+    out = bytearray(size - len(head))
     x = (sid * 2654435761 + 12345) & 0xFFFFFFFF
-    for i in range(size):
+    for i in range(len(out)):
         x = (x * 1103515245 + 12345) & 0x7FFFFFFF
         out[i] = (x >> 16) & 0xFF
-    return bytes(out)
+    return head + bytes(out)
 
 
 class MemStore:
