@@ -164,7 +164,11 @@ async def _session_steps(client, db, report, state, progress, clock, log):
         progress.start(state["total"], done)
     for entry in todo:
         d = downloads[entry[0]]
-        await _download(client, db, report, d, progress, clock, log)
+        meta = await _download(client, db, report, d, progress, clock, log)
+        if "session" not in meta:   # the shared reader cannot decode it: kept here, never acknowledged
+            log("session %d: stored, not acknowledged: %s" % (entry[0], "; ".join(meta.get("problems", ["unreadable"]))))
+            del downloads[entry[0]]
+            continue
         try:
             answer = await client.request(*client.ack_request(entry[0], d.buf))
         except DeviceError as e:
@@ -219,5 +223,7 @@ async def _download(client, db, report, d, progress, clock, log):
         log("session %d: digest mismatch; downloading it again" % d.sid)
         d.buf = bytearray()
         db.drop_partial(report.device_id, d.sid)
-    db.store(report.device_id, d.sid, d.digest, d.buf, session_metadata(bytes(d.buf)), clock())
+    meta = session_metadata(bytes(d.buf))
+    db.store(report.device_id, d.sid, d.digest, d.buf, meta, clock())
     report.synced.append((d.sid, d.size))
+    return meta

@@ -478,3 +478,26 @@ def test_database_keyed_by_crc32_is_converted_without_a_new_download(tmp_path):
         assert r.synced == [] and r.data_bytes == 0
         assert len(db.sessions()) == 2 and db.data("sw-old", 1) == store.data[1]
     run(go())
+
+
+def test_a_session_the_reader_cannot_decode_is_stored_but_never_acknowledged(tmp_path):
+    """(issue 15) Bytes whose digest is right but whose header the firmware's reader
+    refuses (a plan name that is not UTF-8) are kept on the laptop, and the device is
+    never told it may delete them."""
+    from swcore import logformat as fmt
+    head = bytearray(fmt.encode_header(2, 1, "Hill XXX", 0, "0.1.0"))
+    at = bytes(head).index(b"XXX")
+    head[at:at + 3] = b"\xed\xa0\xbc"
+    head[-4:] = struct.pack("<I", fmt.crc32(bytes(head[:-4])))
+    unreadable = bytes(head) + fmt.encode_record(5, "rep", {"rep": 1})
+    good = fmt.encode_header(1, 1, "Sprints", 0, "0.1.0") + fmt.encode_record(5, "rep", {"rep": 1})
+
+    async def go():
+        rig = await Rig(tmp_path, n=0).start()
+        rig.store.add(1, good)
+        rig.store.add(2, unreadable)
+        r = await rig.sync()
+        assert rig.store.acked == {1} and r.acked == [1]
+        assert rig.db.data("sw-rig", 2) == unreadable           # nothing lost on the laptop
+        assert any("session 2: stored, not acknowledged" in line and "UTF-8" in line for line in rig.log), rig.log
+    run(go())

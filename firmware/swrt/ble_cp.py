@@ -30,6 +30,10 @@ from adafruit_ble.uuid import VendorUUID
 from swcore import syncproto as sp
 from swrt.syncfiles import KEY_FILE, load_key, plan_installer, start_service  # noqa: F401 (callers use them from here)
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from swcore.syncproto import SyncServer
+
 MAX_FRAMES_PER_SERVICE = 16
 IDLE_MS = 20
 REQUEST_PACKETS = 4             # requests queued between two service() calls
@@ -57,6 +61,7 @@ class SyncPeripheral:
     """Serves one ``SyncServer`` over adafruit_ble, one central at a time."""
 
     def __init__(self, server, name="Sprintwatch", model="Sprintwatch", firmware="0", radio=None):
+        # type: (SyncServer, str, str, str, BLERadio | None) -> None
         self.server = server
         self.radio = radio if radio is not None else BLERadio()
         self.radio.name = name

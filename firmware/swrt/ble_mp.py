@@ -13,6 +13,10 @@ import bluetooth
 from swcore import syncproto as sp
 from swrt.syncfiles import KEY_FILE, load_key, plan_installer, start_service  # noqa: F401 (callers use them from here)
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:                       # make typecheck: the port's own bluetooth.BLE
+    from swcore.syncproto import SyncServer
+
 try:
     from micropython import const
 except ImportError:
@@ -59,6 +63,7 @@ def start_sync(store, root="", name="Sprintwatch", model="Sprintwatch", firmware
 
 
 def advertising_payload(name, service_uuid):
+    # type: (str, str) -> tuple[bytes, bytes]
     """``(adv_data, scan_response)``: flags + 128-bit service UUID (string), then the name."""
     adv = bytearray(b"\x02\x01\x06")
     u = sp.uuid_bytes(service_uuid)
@@ -72,13 +77,14 @@ class SyncPeripheral:
     """Serves one ``SyncServer`` over BLE, one central at a time."""
 
     def __init__(self, server, name="Sprintwatch", model="Sprintwatch", firmware="0", ble=None):
+        # type: (SyncServer, str, str, str, bluetooth.BLE | None) -> None
         self.server = server
         self.name = name
         self.model = model
         self.firmware = firmware
         self.ble = ble if ble is not None else bluetooth.BLE()
-        self.conn = None
-        self.pending = None     # a notification the controller had no room for
+        self.conn = None  # type: int | None
+        self.pending = None     # a frame the controller had no room for
         self.notify_retries = 0
         self.handles = None
         self.dropping = False   # a disconnect asked for, not yet confirmed

@@ -254,7 +254,7 @@ def test_runner_runs_background_tasks_beside_the_session():
         spec = boardspec.parse(f.read())
     parts = mp.build(spec, FakeMachine(FakeTime(), devices=[FakeLIS3DH(0x18)]), RealTicks())
     plan = {"name": "Tiny", "sets": [{"name": "S", "steps": [
-        {"name": "Only", "kind": "timed", "duration_s": 0.2}]}]}
+        {"name": "Only", "kind": "timed", "duration_s": 1}]}]}
     name, steps, _t, err = load_plan(lambda: json.dumps(plan))
     runner = Runner(App(parts, name, steps, []), parts, err)
     ticks = []
