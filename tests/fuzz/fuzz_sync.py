@@ -15,10 +15,13 @@ rising counters; the reply queue stays bounded.
 """
 import json
 import struct
+import sys
 
-from swcore import syncproto as sp
-from memstore import MemStore
-from synchost import DEV_ID, KEY, Counter, Host
+sys.path.append((__file__.rsplit("/", 1)[0] if "/" in __file__ else ".") + "/../firmware")  # memstore, synchost
+
+from swcore import syncproto as sp  # noqa: E402
+from memstore import MemStore  # noqa: E402
+from synchost import DEV_ID, KEY, Counter, Host  # noqa: E402
 
 DIFFERENTIAL = True      # statuses and state only: both runtimes must agree exactly
 
