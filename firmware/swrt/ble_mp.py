@@ -150,7 +150,7 @@ class SyncPeripheral:
         if self.conn is not None and not self.dropping:
             self.dropping = True
             try:
-                self.ble.gap_disconnect(self.conn)
+                self.ble.gap_disconnect(self.conn)  # pyright: ignore[reportArgumentType]  (an int, as documented; the stubs say memoryview)
             except OSError:
                 self._lost()
 
