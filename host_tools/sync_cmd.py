@@ -144,6 +144,8 @@ def cmd_sync(args):
                                                    "" if len(report.synced) == 1 else "s", total))
         for sid, size in report.synced:
             print("  session %d  %s" % (sid, describe(db.sessions(dev), sid)))
+    for sid, why in getattr(report, "refused", []):
+        print("session %d kept here but not acknowledged: %s" % (sid, why))
     extra = set(report.acked) - {sid for sid, _ in report.synced}
     if extra:
         print("acknowledged %d session(s) stored earlier" % len(extra))
