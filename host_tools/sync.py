@@ -92,7 +92,7 @@ async def sync(transport, db, progress=None, clock=time.time, log=lambda msg: No
                 return report
             finally:
                 await transport.close()
-        except LinkLost as e:
+        except (LinkLost, TimeoutError) as e:   # a device that stops answering: reconnect too
             if isinstance(e, TamperedFrame):
                 report.tampered += 1
             _save_partials(db, report, state)

@@ -56,12 +56,15 @@ def clock_ms():
     """``(now_ms, ticks_diff)`` on this port: MicroPython's wrapping ticks, else
     CircuitPython's (and CPython's) monotonic clock."""
     import time
+    # getattr: each port's stubs know only their own clock
     ticks = getattr(time, "ticks_ms", None)
     if ticks is not None:
-        return ticks, time.ticks_diff
-    if hasattr(time, "monotonic_ns"):
-        return (lambda: time.monotonic_ns() // 1000000), None
-    return (lambda: int(time.monotonic() * 1000)), None
+        return ticks, getattr(time, "ticks_diff")
+    ns = getattr(time, "monotonic_ns", None)
+    if ns is not None:
+        return (lambda: ns() // 1000000), None
+    seconds = getattr(time, "monotonic")
+    return (lambda: int(seconds() * 1000)), None
 
 
 def _print_event(kind, detail):

@@ -6,19 +6,18 @@ Same calls as ``swcore.logstore``: ``sessions()`` -> [(id, size, digest)] oldest
 from swcore.logformat import encode_header, session_digest
 
 
-def session_bytes(sid, size):
-    """Deterministic, varied content for session ``sid``: a real session header (the
-    host acknowledges only sessions its reader can decode), then varied bytes, ``size``
-    in all (bytes alone when ``size`` is shorter than a header)."""
-    head = encode_header(sid, 1, "MemStore", 0, "0.1.0")
-    if size < len(head):
-        head = b""
-    out = bytearray(size - len(head))
-    x = (sid * 2654435761 + 12345) & 0xFFFFFFFF
-    for i in range(len(out)):
+def session_bytes(sid, size, variant=0):
+    """A real session file (the shared reader decodes it) of at least ``size`` bytes,
+    its content varied by ``sid`` and ``variant``: a header, then sprint ticks."""
+    from swcore import logformat as fmt
+    out = bytearray(fmt.encode_header(sid, 1 + variant, "Sprints %d" % sid, (sid * 7919) & 0xFFFF, "0.1.0"))
+    x = (sid * 2654435761 + 12345 + variant * 97) & 0x7FFFFFFF
+    t = 0
+    while len(out) < size:
         x = (x * 1103515245 + 12345) & 0x7FFFFFFF
-        out[i] = (x >> 16) & 0xFF
-    return head + bytes(out)
+        t += 1000 + (x >> 20) % 500
+        out += fmt.encode_record(t, "sprint_tick", {"cadence_spm": (x >> 8) % 250, "steps": x % 997})
+    return bytes(out)
 
 
 class MemStore:
