@@ -23,7 +23,7 @@ button-only cue; the session goes on.
 import array
 
 from drivers.sensor import SensorError
-from swcore.cues import CUE_BUTTON_ONLY, CUE_RESUME_ASK
+from swcore.cues import CUE_BUTTON_ONLY, CUE_RESUME_ASK, CUE_BATTERY_LOW
 from swcore.gestures import TAP
 
 TYPE_CHECKING = False
@@ -102,6 +102,12 @@ class Runner:
 
     def _start(self, now, point):
         app = self.app
+        mv = getattr(self.parts, "battery_mv", None)
+        if mv is not None:                  # the level in the log; low: a cue before the session
+            from swcore import battery
+            app.emit(now, "battery", battery.record(mv))
+            if battery.is_low(mv):
+                app.emit(now, "cue", {"pattern": CUE_BATTERY_LOW})
         if point is None:
             app.start(now, self.plan_error)
         else:
