@@ -31,6 +31,7 @@ class SyncReport:
         self.bad_chunks = 0
         self.data_bytes = 0      # chunk payload bytes accepted (no byte twice)
         self.resumed_from = {}   # session_id -> offset a download resumed at
+        self.battery_pct = None  # the device's battery level (STATUS), when it measures one
 
 
 def session_metadata(data):
@@ -50,6 +51,12 @@ def session_metadata(data):
             if k in header:
                 meta[k] = header[k]
     meta["records"] = len(records)
+    for r in records:            # the battery record the firmware logs at the start
+        if r[1] == "battery":
+            for k in ("battery_mv", "battery_pct", "external", "no_cell"):
+                if k in r[2]:
+                    meta[k] = r[2][k]
+            break
     meta["reps"] = sum(1 for r in records if r[1] == "rep")
     ends = [r for r in records if r[1] == "session_end"]
     meta["ended"] = bool(ends)
@@ -121,6 +128,7 @@ async def _session(transport, db, report, state, progress, clock, log):
     if key is None:
         raise AuthError("no key for device %s in %s (provision it with sprintwatch flash)" % (dev, db.path))
     await client.authenticate(key)
+    report.battery_pct = (await client.status()).get("battery_pct")
     # All of them, not just those after the newest acked id: the list is short (the
     # device deletes acked sessions when it needs room) and this survives a device
     # whose storage was wiped and whose ids start again.
