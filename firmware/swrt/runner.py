@@ -42,7 +42,7 @@ SPRINT_READ_MS = const(200)   # FIFO reads while a sprint runs
 RETRY_MS = const(100)         # next read after a failed one
 MAX_FIFO_MS = const(1000)     # the longest gap between reads (silent-sensor checks)
 POLL_MS = const(100)          # button polling where no IRQ wakes the loop ...
-POLL_TIMED_MS = const(500)    # ... and in timed steps, where a tap changes nothing
+POLL_TIMED_MS = const(500)    # ... and at least this in timed steps (taps skip or pause only)
 MAX_SLEEP_MS = const(10000)   # the loop reads the clock at least this often
 LIGHT_SLEEP_MIN_MS = const(100)
 RETRIES = const(3)
@@ -150,6 +150,10 @@ class Runner:
         s = self.samples
         app = self.app
         t = now - (n - 1) * self.period_ms
+        newest = self.last_t + n * self.period_ms
+        if self.last_t >= 0 and now - self.period_ms < newest <= now:
+            # the chip samples on its own clock: carry on from the last batch's times
+            t = self.last_t + self.period_ms
         try:
             for i in range(n):
                 if t <= self.last_t:
@@ -178,8 +182,9 @@ class Runner:
             self.finished = True
 
     def poll(self, now):
-        """Everything due at ``now``: the FIFO if its read is due, then the service."""
-        if now >= self.next_read:
+        """Everything due at ``now``: the FIFO if its read is due (or nearly: a read a
+        quarter interval early saves a wake-up of its own), then the service."""
+        if now >= self.next_read - (self.fifo_ms >> 2):
             self.read_sensor(now)
             self.next_read = now + self.read_interval()
         self.service(now)
@@ -202,7 +207,9 @@ class Runner:
             t = self.next_read
         if not self.button_wakes:
             e = self.app.engine
-            poll = POLL_TIMED_MS if e.step is not None and e.step["kind"] == "timed" else POLL_MS
+            poll = POLL_MS
+            if e.step is not None and e.step["kind"] == "timed":
+                poll = self.fifo_ms if self.fifo_ms > POLL_TIMED_MS else POLL_TIMED_MS
             if t < 0 or now + poll < t:
                 t = now + poll
         if t < 0 or t - now > MAX_SLEEP_MS:
