@@ -166,7 +166,7 @@ def parse(text):
     if battery is not None:
         claim(_pin(battery, "pin", "battery.", spec), "battery.pin")
         ratio = _get(battery, "ratio", "battery.", (int, float))
-        if not 1 <= ratio <= 10:
+        if ratio is None or not 1 <= ratio <= 10:
             _fail("battery.ratio", "must be 1..10 (the voltage divider before the ADC), got %s"
                   % json.dumps(ratio))
         battery["select"] = _pin(battery, "select", "battery.", spec, required=False)

@@ -171,9 +171,14 @@ class BatterySense:
             Pin(self.select, Pin.OUT, value=1)
         try:
             if hasattr(ADC, "read_uv"):                # esp32: calibrated, 0-3.1 V at 11 dB
-                mv = ADC(Pin(self.pin), atten=ADC.ATTN_11DB).read_uv() // 1000
+                adc = ADC(Pin(self.pin), atten=ADC.ATTN_11DB)
             else:
-                mv = ADC(Pin(self.pin, Pin.IN)).read_u16() * 3300 // 65535
+                adc = ADC(Pin(self.pin, Pin.IN))
+            read_uv = getattr(adc, "read_uv", None)
+            if read_uv is not None:
+                mv = read_uv() // 1000
+            else:
+                mv = adc.read_u16() * 3300 // 65535
         finally:
             if self.alt is not None:
                 Pin(self.pin, Pin.ALT, pull=Pin.PULL_DOWN, alt=self.alt)
@@ -216,12 +221,11 @@ def light_sleep(spec, machine, pin, active):
     timer), so a tap during it would be lost: that port idles in ``asyncio`` instead."""
     if spec.get("port") != "esp32":
         return None
-    try:
+    try:                                # a feature probe: only the esp32 port has it
         import esp32
+        esp32.wake_on_ext0(pin, active == 1)
     except ImportError:
         return None
-    try:
-        esp32.wake_on_ext0(pin, active)
     except (ValueError, OSError):       # not an RTC GPIO: no wake source
         return None
     return getattr(machine, "lightsleep", None)

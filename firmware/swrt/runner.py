@@ -241,6 +241,7 @@ class Runner:
             flag = make()
             self.parts.button.waker = flag          # the IRQ sets it: the loop wakes at once
         wait_for = getattr(asyncio, "wait_for_ms", None)
+        light_sleep = self.light_sleep
         self.start(self.clock.now())
         for coro in self.background:
             asyncio.create_task(coro)
@@ -248,9 +249,9 @@ class Runner:
             ms = self.wake(self.clock.now()) - self.clock.now()
             if ms <= 0:
                 await sleep_ms(0)
-            elif self.may_light_sleep(ms):
+            elif light_sleep is not None and self.may_light_sleep(ms):
                 self.light_sleeps += 1
-                self.light_sleep(ms)                # a button press ends it (its wake source)
+                light_sleep(ms)                     # a button press ends it (its wake source)
             elif flag is None:
                 await sleep_ms(ms)
             else:
