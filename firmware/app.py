@@ -12,7 +12,7 @@ from swcore.gestures import Gestures, NAMES as GESTURE_NAMES, NONE as NO_GESTURE
 PLAN_FILE = "plan.json"
 FIRMWARE_VERSION = "0.1.0"
 TICK_MS = 1000       # a sprint_tick (cadence, peak g) every second of a sprint, for plots
-_PARSER_MODULES = ("swcore.plan", "swcore.default_plan")
+_PARSER_MODULES = ("swcore.plan", "swcore.planjson", "swcore.default_plan")
 
 
 def unload_plan_parser():
@@ -41,8 +41,10 @@ def _unload(names):
 def load_plan(read_text):
     """Return ``(name, steps, text, error)``: the board's plan, or the built-in one.
 
-    ``read_text()`` returns the plan file's text or None when there is none. A bad
-    plan never stops the device: the built-in session runs and ``error`` says why.
+    ``read_text()`` returns the plan file's text (or bytes) or None when there is
+    none. A bad plan never stops the device: whatever the parser raises (a PlanError,
+    or anything else, even MemoryError), the built-in session runs with the sensor and
+    the session log as usual, and ``error`` says why (an empty file is an error too).
     """
     from swcore import plan as planmod          # imported here so it can be unloaded
     from swcore.default_plan import DEFAULT_PLAN
@@ -52,12 +54,16 @@ def load_plan(read_text):
     except Exception as e:  # unreadable file: same fallback as a bad one
         text = None
         error = "plan error: cannot read %s (%s)" % (PLAN_FILE, e)
-    if text:
+    if text is not None:
         try:
             name, steps = planmod.parse(text)
+            if not isinstance(text, str):
+                text = str(text, "utf-8")     # checked UTF-8 by the parser
             return name, steps, text, None
         except planmod.PlanError as e:
             error = str(e)
+        except Exception as e:  # the parser's bounds should leave none; never a crash loop
+            error = "plan error: %s: %s" % (type(e).__name__, e)
     name, steps = planmod.parse(DEFAULT_PLAN)
     return name, steps, None, error
 

@@ -165,3 +165,12 @@ def test_a_pin_the_board_lacks_fails_on_that_board_only_and_a_guarded_feature_pr
     assert not ok and "SPEAKER_ENABLE" in text and "buzzer.enable" in text, text
     assert "cues.py" not in text, text
     assert res["circuitplayground-bluefruit"][0], res["circuitplayground-bluefruit"][1]
+
+
+def test_every_board_passes_against_its_ports_stubs():
+    """What `make typecheck` checks, as a test, so `make test` runs it beside the others
+    on the xdist workers instead of alone before them."""
+    results = typecheck.check()
+    assert {r[0] for r in results} >= set(CP_BOARDS + MP_BOARDS)
+    failures = ["%s against %s stubs:\n%s" % (board, folder, text) for board, folder, ok, text in results if not ok]
+    assert not failures, "\n".join(failures)

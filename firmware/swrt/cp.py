@@ -212,14 +212,14 @@ def prepare(root="/", sinks=(), safe=False, clock=None, save_sessions=True):
     """
     from app import App, load_plan, unload_plan_parser
     from swrt.runner import Runner
-    from swrt.session import file_reader, read_board, motion_pipeline
+    from swrt.session import PLAN_FILE_LIMIT, file_reader, read_board, motion_pipeline
 
     spec, board_error = read_board(root)
     parts = build(spec, sensor=not safe, clock=clock)
     if board_error:
         parts.faults.insert(0, ("board_fault", board_error))
     name, steps, plan_text, plan_error = load_plan(
-        (lambda: None) if safe else file_reader(root + "plan.json"))
+        (lambda: None) if safe else file_reader(root + "plan.json", PLAN_FILE_LIMIT))
     app = App(parts, name, steps, list(sinks), motion=motion_pipeline(parts, safe))
     unload_plan_parser()
     runner = Runner(app, parts, plan_error)

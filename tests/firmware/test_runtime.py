@@ -306,6 +306,48 @@ def test_main_falls_back_on_a_bad_plan_and_a_bad_board_file():
     assert runner.button_only
 
 
+def _fallback_with_sensor_and_log(plan_bytes, name):
+    """main.prepare on a good board with ``plan_bytes`` as plan.json: the built-in
+    session must run with its sensor, the error cue and a plan_fallback record, in
+    the session log too. Returns the plan_fallback error text."""
+    root = _tmpdir(name)
+    with open(HERE + "/../../boards/esp32-s3-devkitc-bmi160.json") as f:
+        _write(root, "board.json", f.read())
+    with open(root + "plan.json", "wb") as f:
+        f.write(plan_bytes)
+    time = FakeTime()
+    events = Collector()
+    m = FakeMachine(time, devices=[FakeBMI160(0x68)])
+    runner = device_main.prepare(m, time, root, sinks=[events])
+    runner.start(0)
+    assert runner.app.plan_name == "Descending Sprints"
+    assert not runner.button_only and runner.parts.sensor is not None
+    assert [f["pattern"] for _t, _e, f in events.of("cue")][0] == "error"
+    error = events.of("plan_fallback")[0][2]["error"]
+    writer = runner.app.sinks[-1]
+    from swcore.logformat import read_session
+    with open(writer.path, "rb") as f:
+        header, records, problems = read_session(f.read())
+    assert header["builtin"] and not problems
+    assert [r for r in records if r[1] == "plan_fallback"][0][2]["error"] == error
+    return error
+
+
+def test_a_huge_number_in_the_plan_falls_back_with_sensor_log_and_record():
+    for number in (b"1e308", b"1e400", b"NaN", b"Infinity"):
+        error = _fallback_with_sensor_and_log(
+            b'{"name": "P", "sets": [{"name": "S", "steps": [{"name": "J", "kind": "timed", "duration_s": '
+            + number + b'}]}]}', "huge")
+        assert error.startswith("plan error:"), error
+
+
+def test_an_empty_or_oversized_plan_file_falls_back_with_the_error_cue():
+    assert "empty" in _fallback_with_sensor_and_log(b"", "empty")
+    big = b'{"name": "P", "note": "' + b"x" * 40000 + b'", "sets": []}'
+    assert "more than 16384" in _fallback_with_sensor_and_log(big, "big")
+    assert "nested" in _fallback_with_sensor_and_log(b"[" * 5000, "deep")
+
+
 def test_main_runs_a_good_board_with_its_sensor():
     root = _tmpdir("good")
     with open(HERE + "/../../boards/esp32-s3-devkitc-bmi160.json") as f:
@@ -330,7 +372,7 @@ def test_main_runs_a_good_board_with_its_sensor():
 def test_the_asyncio_loop_runs_a_short_session_in_real_time():
     ticks = RealTicks()
     plan = {"name": "Tiny", "sets": [{"name": "S", "steps": [
-        {"name": "Only", "kind": "timed", "duration_s": 0.3}]}]}
+        {"name": "Only", "kind": "timed", "duration_s": 1}]}]}
     m = FakeMachine(FakeTime(), devices=[FakeLIS3DH(0x18)])
     parts = mp.build(board("pico-w-lis3dh"), m, ticks)
     name, steps, _t, err = load_plan(lambda: json.dumps(plan))
@@ -338,8 +380,10 @@ def test_the_asyncio_loop_runs_a_short_session_in_real_time():
     app = App(parts, name, steps, [events])
     Runner(app, parts, err).run()
     end = events.times("session_end")
-    assert end and 300 <= end[0] <= 400, end
-    assert not events.of("button_only")
+    assert end and 1000 <= end[0] <= 1100, end
+    # (the fake chip gives no samples: 2 s in, while the end cue plays, the stall check
+    # rightly goes button-only; plans are at least 1 s long since issue 15)
+    assert not [e for e in events.of("button_only") if e[0] <= end[0]]
 
 
 def test_reading_the_sensor_into_the_app_allocates_nothing():
