@@ -153,6 +153,8 @@ def cmd_sync(args):
     if extra:
         print("acknowledged %d session(s) stored earlier" % len(extra))
     print("device clock set to %s" % _when(report.clock_set))
+    if report.battery_pct is not None:
+        print("device battery %d%%" % report.battery_pct)
     if getattr(args, "pair", False):
         print("Bluetooth link: %s" % ("encrypted (LE Secure Connections, bonded)" if report.link_encrypted
                                       else "not paired (the adapter or device declined); frames sealed by the protocol"))
@@ -172,6 +174,10 @@ def describe(rows, sid):
                 parts.append(_when(meta["wall_s"]))
             if "reps" in meta:
                 parts.append("%d reps" % meta["reps"])
+            if meta.get("external"):
+                parts.append("battery: on USB")
+            elif "battery_pct" in meta:
+                parts.append("battery %d%% (%.2f V)" % (meta["battery_pct"], meta["battery_mv"] / 1000))
             if meta.get("problems"):
                 parts.append("%d problem(s)" % len(meta["problems"]))
             return "  ".join(parts)

@@ -30,6 +30,7 @@ CUE_SLOPE_TURN = "slope_turn"    # first slope reading taken: turn the device ro
 CUE_SLOPE_OK = "slope_ok"        # gradient within the seed's band
 CUE_SLOPE_LOW = "slope_low"      # gentler than the band
 CUE_SLOPE_FLAT = "slope_flat"    # lying still but not flat: lay it flat on the slope
+CUE_BATTERY_LOW = "battery_low"  # before the session: charge it soon
 CUE_DRIVE_USB = "drive_usb"          # CircuitPython: the computer may write the drive
 CUE_DRIVE_DEVICE = "drive_device"    # CircuitPython: the firmware owns the drive
 
@@ -66,6 +67,7 @@ PATTERNS = {
     CUE_SLOPE_OK: _pack((150, _MID, 1), (80, 0, 0), (300, _HI, 1)),
     CUE_SLOPE_LOW: _pack((300, _MID, 1), (80, 0, 0), (300, _LO, 0)),
     CUE_SLOPE_FLAT: _pack((500, _LO, 1), (100, 0, 0), (100, _LO, 1)),
+    CUE_BATTERY_LOW: _pack((200, _HI, 1), (100, 0, 0), (200, _MID, 1), (100, 0, 0), (400, _LO, 1)),
     CUE_DRIVE_USB: _pack((100, _LO, 0), (80, 0, 0), (100, _LO, 0), (80, 0, 0), (100, _LO, 0)),
     CUE_DRIVE_DEVICE: _pack((100, _HI, 0)),
 }

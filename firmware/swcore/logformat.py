@@ -38,7 +38,7 @@ NAMED = 0                # event name spelt out, then fields
 EVENTS = (None, "step_start", "step_end", "cue", "sprint_go", "rep", "pause", "resume",
           "session_end", "plan_fallback", "sensor_fault", "motion_no_tap", "ignored",
           "sprint_tick", "storage_full", "log_skipped", "interrupted", "resumed",
-          "storage_fault")
+          "storage_fault", "battery")
 SPRINT_TICK = 13         # packed: cadence_spm (uint), peak_g (centi-g)
 
 # Field names with a code (0..30); 31 means the name follows. Append only.

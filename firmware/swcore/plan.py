@@ -27,6 +27,10 @@ class _NoNum:
 _Num = _NoNum    # swcore.planjson.Num once a plan is read from text: imported only then,
                  # so the built-in plan (a dict) costs the board no JSON reader in RAM
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:                       # make typecheck: fail() never returns
+    from typing import NoReturn
+
 KINDS = ("timed", "open", "sprint", "recovery")
 MEASURES = ("slope",)   # what an open step may measure while it waits (docs/plan-format.md)
 DEFAULT_SPRINT_MAX_S = 45
@@ -97,6 +101,7 @@ class _Checker:
         self.set_name = None
 
     def fail(self, step_no, step_name, field, msg):
+        # type: (int, str, str, str) -> NoReturn
         raise PlanError("plan error: %s: %s" % (
             _msg("where", self.set_no, self.set_name, step_no, step_name, field), msg))
 
@@ -282,7 +287,7 @@ def _repeat(chk, raw, step_no, set_name, steps):
         chk.fail(step_no, label, "steps", "must be a list of steps, got %s" % _msg("type_name", inner))
     if not inner:
         chk.fail(step_no, label, "steps", "the repeat block is empty")
-    for rep in range(1, int(n) + 1):
+    for rep in range(1, int(n) + 1):            # n is an int here (checked above)
         for sub_no, sub in enumerate(inner, 1):
             if isinstance(sub, dict) and "repeat" in sub:
                 chk.fail(step_no, label, "steps", "repeat blocks cannot be nested")

@@ -56,15 +56,15 @@ def clock_ms():
     """``(now_ms, ticks_diff)`` on this port: MicroPython's wrapping ticks, else
     CircuitPython's (and CPython's) monotonic clock."""
     import time
-    # getattr: each port's stubs know only their own clock
-    ticks = getattr(time, "ticks_ms", None)
-    if ticks is not None:
-        return ticks, getattr(time, "ticks_diff")
-    ns = getattr(time, "monotonic_ns", None)
-    if ns is not None:
+    try:                                # feature probes: each port has one of these
+        return time.ticks_ms, time.ticks_diff
+    except AttributeError:
+        pass
+    try:
+        ns = time.monotonic_ns
         return (lambda: ns() // 1000000), None
-    seconds = getattr(time, "monotonic")
-    return (lambda: int(seconds() * 1000)), None
+    except AttributeError:
+        return (lambda: int(time.monotonic() * 1000)), None
 
 
 def _print_event(kind, detail):
