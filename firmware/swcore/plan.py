@@ -12,6 +12,7 @@ DEFAULT_SPRINT_MAX_S = 45
 MAX_REPEAT = 50
 MAX_STEPS = 300
 MAX_NAME = 48
+LEVELS = ("beginner", "intermediate", "advanced")
 
 # Fields each kind may carry, beyond name/kind/note/effort_pct.
 _KIND_FIELDS = {
@@ -168,8 +169,10 @@ def parse(doc):
     if not isinstance(doc, dict):
         raise PlanError("plan error: the plan must be a JSON object, got %s" % _type_name(doc))
     for key in doc:
-        if key not in ("name", "sets", "note", "version"):
-            raise PlanError("plan error: field %s: is not a plan field (allowed: name, sets, note, version)" % repr(key))
+        if key not in _PLAN_FIELDS:
+            raise PlanError("plan error: field %s: is not a plan field (allowed: %s)" % (repr(key), ", ".join(_PLAN_FIELDS)))
+    if "level" in doc and doc["level"] not in LEVELS:
+        raise PlanError("plan error: field 'level': must be one of %s, got %s" % (", ".join(LEVELS), repr(doc["level"])))
     name = doc.get("name")
     if not isinstance(name, str) or not name.strip():
         raise PlanError("plan error: field 'name': the plan needs a name (text)")
@@ -199,7 +202,37 @@ def parse(doc):
                 _repeat(chk, raw, step_no, set_name, steps)
             else:
                 _step(chk, raw, step_no, set_name, steps, 0, 0)
+    if "form_guard" in doc:
+        guard = _form_guard(doc["form_guard"])
+        for step in steps:
+            if step["kind"] == "sprint":
+                step["guard"] = guard     # None: off; a tuple: the bounds (swcore.formguard)
     return name, steps
+
+
+_PLAN_FIELDS = ("name", "sets", "note", "version", "level", "form_guard")
+
+
+def _form_guard(raw):
+    """``false`` (off), ``true`` (the defaults) or an object of bounds -> None or a tuple."""
+    from swcore.formguard import DEFAULTS, FIELDS, LIMITS
+    if raw is False:
+        return None
+    if raw is True:
+        return DEFAULTS
+    if not isinstance(raw, dict):
+        raise PlanError("plan error: field 'form_guard': must be true, false or an object of bounds, got %s" % _type_name(raw))
+    out = list(DEFAULTS)
+    for key in raw:
+        if key not in FIELDS:
+            raise PlanError("plan error: field 'form_guard', %s: is not a bound (allowed: %s)" % (repr(key), ", ".join(FIELDS)))
+        v = raw[key]
+        i = FIELDS.index(key)
+        lo, hi = LIMITS[i]
+        if not isinstance(v, int) or isinstance(v, bool) or v < lo or v > hi:
+            raise PlanError("plan error: field 'form_guard', %s: must be a whole number from %d to %d, got %s" % (repr(key), lo, hi, repr(v)))
+        out[i] = v
+    return tuple(out)
 
 
 def _repeat(chk, raw, step_no, set_name, steps):
