@@ -79,18 +79,26 @@ class App:
         self.tick_at = -1    # next once-a-second sprint summary, -1 outside sprints
         self.tick_peak = 0   # highest magnitude (mg) since the last summary
         self.guard = None    # swcore.formguard.FormGuard, made at the first rep
+        display = getattr(board, "display", None)
+        # a swcore.screen.Screen gets every change and a tick; a plain display the step names
+        self.screen = display if hasattr(display, "tick") else None
 
     def emit(self, t, event, fields):
         if event == "cue":
             self.player.play(fields["pattern"], t)
         elif event == "step_start":
             display = getattr(self.board, "display", None)
-            if display is not None:
+            if self.screen is not None:
+                self.screen.show(t, fields["step"], fields.get("rep", 0), fields.get("of", 0),
+                                 self.engine.step.get("measure") == "slope")
+            elif display is not None:
                 display.show(t, fields["step"], fields.get("rep", 0), fields.get("of", 0))
             if self.motion is not None and self.engine.step.get("measure") == "slope":
                 from swcore.slope import SlopeMeter     # only for Sprint Setup: unloaded after
                 self.slope = SlopeMeter(self.motion.rate)
-        elif event == "sprint_go" and self.motion is not None:
+        if event == "sprint_go" and self.screen is not None:
+            self.screen.go(t)
+        if event == "sprint_go" and self.motion is not None:
             self.motion.arm(self.engine.step.get("cadence_floor_spm", 0))
             self.tick_at = t + TICK_MS
             self.tick_peak = 0
@@ -108,6 +116,8 @@ class App:
             sink(t, event, fields)
         if event == "rep":
             self._check_form(t, fields)
+            if self.screen is not None:
+                self.screen.rep(fields["duration_ms"], fields.get("cadence_spm", 0))
 
     def _check_form(self, t, rep):
         """The form-drop guard (swcore.formguard) on a rep that just ended: an "ease off"
@@ -168,6 +178,8 @@ class App:
         verdict = slope.verdict(g)
         self.emit(t, "slope", {"gradient_pct": g / 10, "verdict": verdict,
                                "first": list(m.first), "second": list(m.second)})
+        if self.screen is not None:
+            self.screen.slope(g / 10, verdict)
         pattern = CUE_SLOPE_OK if verdict == slope.VERDICT_OK else (
             CUE_WARNING if verdict == slope.VERDICT_STEEP else CUE_SLOPE_LOW)
         self.emit(t, "cue", {"pattern": pattern})
@@ -202,6 +214,8 @@ class App:
             self.tick_peak = 0
             self.tick_at += TICK_MS
         self.player.service(now)
+        if self.screen is not None:
+            self.screen.tick(now, self.engine)
 
     def idle(self):
         """True when nothing can happen without a press: no deadline, no cue playing."""

@@ -245,10 +245,12 @@ def _build_output(spec, machine):
 
 def _build_display(d, machine):
     # type: (dict, Machine) -> object
+    """The ST7789 on ``machine.SPI`` with the screen layout (swcore.screen) on top."""
     from drivers.st7789 import ST7789
+    from swcore.screen import Screen
     Pin = machine.Pin
     spi = machine.SPI(d["spi"], baudrate=d["baudrate"], sck=Pin(d["sck"]), mosi=Pin(d["mosi"]))
     rst = Pin(d["rst"], Pin.OUT, value=1) if d.get("rst") is not None else None
-    return ST7789(spi, Pin(d["cs"], Pin.OUT, value=1), Pin(d["dc"], Pin.OUT, value=0), rst,
-                  Pin(d["backlight"], Pin.OUT, value=0), d["width"], d["height"],
-                  d["x_offset"], d["y_offset"], d["rotation"])
+    return Screen(ST7789(spi, Pin(d["cs"], Pin.OUT, value=1), Pin(d["dc"], Pin.OUT, value=0), rst,
+                         Pin(d["backlight"], Pin.OUT, value=0), d["width"], d["height"],
+                         d["x_offset"], d["y_offset"], d["rotation"]))
