@@ -222,7 +222,7 @@ def _form_guard(raw):
         return DEFAULTS
     if not isinstance(raw, dict):
         raise PlanError("plan error: field 'form_guard': must be true, false or an object of bounds, got %s" % _type_name(raw))
-    out = list(DEFAULTS)
+    out = [int(v) for v in DEFAULTS]
     for key in raw:
         if key not in FIELDS:
             raise PlanError("plan error: field 'form_guard', %s: is not a bound (allowed: %s)" % (repr(key), ", ".join(FIELDS)))
