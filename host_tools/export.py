@@ -10,7 +10,6 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from host_tools import export_fit
 from host_tools.session_model import Session, steps_per_min_to_fit
 from host_tools.session_source import SessionNotFound, load_session, start_time
 
@@ -118,6 +117,7 @@ def export_bytes(header, events, fmt, start=None):
     start = start or start_time(session)
     if fmt == "tcx":
         return to_tcx(session, start)
+    from host_tools import export_fit     # fit_tool: only for FIT
     return export_fit.activity_bytes(session, start)
 
 
@@ -158,6 +158,7 @@ def export_command(args):
 
 
 def export_plan_command(args):
+    from host_tools import export_fit
     from host_tools.plan_cmd import load
     _text, (name, steps) = load(args.plan)
     data = export_fit.workout_bytes(name, steps, datetime.datetime.now(datetime.timezone.utc))

@@ -14,10 +14,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tqdm import tqdm
-
 from host_tools import device_keys, firmware, mpy
-from host_tools.device_link import DeviceError, Link, LinkLost, find_port
+from host_tools.device_errors import DeviceError, LinkLost
 from swcore import boardspec
 from swcore import plan as planmod
 
@@ -160,6 +158,7 @@ def flash(board_name, port=None, plan=None, source=False, new_key=False, out=sys
 
     ``interrupt_after`` (tests) raises KeyboardInterrupt after that many files were written.
     """
+    from host_tools.device_link import Link, find_port   # serial + mpremote: only when flashing
     board, board_bytes = load_board(board_name)
     plan_bytes = check_plan(plan) if plan else None
     files = build(source)
@@ -233,6 +232,7 @@ def _read_manifest(link):
 
 
 def _copy(link, files, changed, interrupt_after):
+    from tqdm import tqdm
     total = sum(len(files[p]) for p in changed)
     with tqdm(total=total, unit="B", unit_scale=True, desc="copying", disable=None,
               file=sys.stderr) as bar:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from host_tools import firmware
+from host_tools.cli import existing_file
 
 # The demo: the runner ends Sprint Setup at 15:05, and taps each sprint away
 # (first at 15:10, then 2:05 after each walk back starts).
@@ -23,11 +24,16 @@ def register(sub):
     p = sub.add_parser("sim", help="run a session on the simulated board in virtual time",
                        description="Run the firmware on the simulated board (MicroPython unix port) "
                                    "in fast-forwarded virtual time and summarise what happened.")
-    p.add_argument("--plan", help="plan JSON file (default: the built-in session)")
-    p.add_argument("--trace", help="accelerometer trace CSV (t_ms,ax,ay,az); default: standing still")
-    p.add_argument("--taps", default="", help="button taps, seconds from session start: S1,S2,...")
-    p.add_argument("--hold", default="", help="long presses S:MS,... (press at S seconds, hold MS ms)")
-    p.add_argument("--double", default="", help="double presses, seconds from session start: S1,S2,...")
+    p.add_argument("--plan", type=existing_file, help="plan JSON file (default: the built-in session)")
+    p.add_argument("--trace", type=existing_file,
+                   help="accelerometer trace CSV (t_ms,ax,ay,az); default: standing still")
+    # Repeatable: --taps 5 --taps 9 is --taps 5,9.
+    p.add_argument("--taps", action="append", default=[],
+                   help="button taps, seconds from session start: S1,S2,... (repeatable)")
+    p.add_argument("--hold", action="append", default=[],
+                   help="long presses S:MS,... (press at S seconds, hold MS ms; repeatable)")
+    p.add_argument("--double", action="append", default=[],
+                   help="double presses, seconds from session start: S1,S2,... (repeatable)")
     p.add_argument("--rate", type=int, default=None,
                    help="sensor rate in Hz (default: the simulated board's, boards/sim.json)")
     p.add_argument("--out", default="out/sim", help="output folder (default out/sim)")
@@ -43,6 +49,11 @@ def register(sub):
     p.set_defaults(func=run_command)
 
 
+def _joined(values):
+    """A repeatable option's values (a list, or one string) as one comma-separated list."""
+    return values if isinstance(values, str) else ",".join(values)
+
+
 def _seconds_list(text, what):
     out = []
     for part in filter(None, (x.strip() for x in text.split(","))):
@@ -55,6 +66,7 @@ def _seconds_list(text, what):
 
 def presses_from_args(taps, holds, doubles):
     """Scripted presses as [t_ms, hold_ms] pairs."""
+    taps, holds, doubles = _joined(taps), _joined(holds), _joined(doubles)
     presses = [[round(s * 1000), 120] for s in _seconds_list(taps, "--taps")]
     for s in _seconds_list(doubles, "--double"):
         presses += [[round(s * 1000), 100], [round(s * 1000) + 200, 100]]
@@ -166,10 +178,14 @@ def fading_demo_session(out, rate, fade):
 def demo_session(out, rate):
     """Compose the demo's session trace (seeded) into ``out``; returns (trace, taps).
 
-    Falls back to standing still with DEMO_TAPS when the recordings are not there.
+    Without the recordings (an installed package has no ../shared/traces) it says so
+    and runs standing still with DEMO_TAPS: the session is the same, no motion is seen.
     """
     from host_tools import compose
     if not compose.TRACES_DIR.is_dir():
+        print("note: recordings not found at %s (set SPRINTWATCH_TRACES=DIR): the demo runs "
+              "standing still with scripted taps, so no run is detected" % compose.TRACES_DIR,
+              file=sys.stderr)
         return None, DEMO_TAPS
     trace = Path(out) / "demo-session.csv"
     labels = compose.compose_to(trace, DEMO_SEED, rate)
@@ -179,7 +195,7 @@ def demo_session(out, rate):
 def run_command(args):
     if args.rate is None:
         args.rate = sim_board_rate()
-    taps, trace = args.taps, args.trace
+    taps, trace = _joined(args.taps), args.trace
     if args.demo and not trace and not taps and (args.fatigue or args.steady):
         trace, taps = fading_demo_session(args.out, args.rate, 1.0 if args.fatigue else 0.0)
     elif args.demo and not trace and not taps:

@@ -1,5 +1,4 @@
 """``sprintwatch sync`` and ``sprintwatch sessions``; also the device side of ``plan upload``."""
-import asyncio
 import contextlib
 import datetime
 import sys
@@ -7,8 +6,9 @@ from pathlib import Path
 
 from host_tools import device_keys
 from host_tools.sessiondb import DEFAULT_DB, SessionDB
-from host_tools.syncclient import AuthError, DeviceError, SyncClient
-from host_tools.transport import LinkLost, NoBluetooth
+
+# asyncio, the client and the transports are imported by the handlers that use them:
+# `plan check` and `--help` register these parsers and must start fast (host_tools/cli.py).
 
 SIM_SESSIONS = 12
 
@@ -97,7 +97,10 @@ async def open_transport(args, db):
 
 
 def cmd_sync(args):
+    import asyncio
     from host_tools import sync
+    from host_tools.syncclient import AuthError, DeviceError
+    from host_tools.transport import LinkLost, NoBluetooth
     db = SessionDB(args.db)
     progress = TqdmProgress(not args.no_progress)
 
@@ -169,6 +172,9 @@ def cmd_sessions(args):
 
 def upload_plan(args, text):
     """Send a checked plan to the device (``plan upload``). Returns the exit status."""
+    import asyncio
+    from host_tools.syncclient import AuthError, DeviceError, SyncClient
+    from host_tools.transport import LinkLost, NoBluetooth
     db = SessionDB(args.db)
 
     async def run():
