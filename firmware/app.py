@@ -6,7 +6,6 @@ it from a virtual-time loop. Both run this very code.
 """
 from swcore.engine import Engine
 from swcore.cues import CuePlayer, CUE_ERROR, CUE_WARNING, CUE_SLOPE_TURN, CUE_SLOPE_OK, CUE_SLOPE_LOW
-from swcore.cues import CUE_EASE_OFF, CUE_END_SET_OFFER
 from swcore.gestures import Gestures, NAMES as GESTURE_NAMES, NONE as NO_GESTURE
 
 PLAN_FILE = "plan.json"
@@ -115,29 +114,10 @@ class App:
         for sink in self.sinks:
             sink(t, event, fields)
         if event == "rep":
-            self._check_form(t, fields)
+            from swcore.formguard import on_rep     # the form-drop guard (loaded at the first rep)
+            on_rep(self, t, fields)
             if self.screen is not None:
                 self.screen.rep(fields["duration_ms"], fields.get("cadence_spm", 0))
-
-    def _check_form(self, t, rep):
-        """The form-drop guard (swcore.formguard) on a rep that just ended: an "ease off"
-        cue and a ``form_drop`` record when it degraded; after enough drops in a row, the
-        offer to end the set (a tap during the walk back accepts, see Engine.offer_end_set)."""
-        step = self.engine.step
-        if step is None or (step.get("guard", ()) is None):   # the plan turned it off
-            return
-        if self.guard is None:
-            from swcore.formguard import FormGuard, DEFAULTS
-            self.guard = FormGuard(step.get("guard") or DEFAULTS)
-        drop = self.guard.check(rep)
-        if drop is None:
-            return
-        offer = drop.pop("offer") and drop["rep"] < step.get("of", 0)  # not after the set's last
-        self.emit(t, "form_drop", drop)
-        if offer:
-            self.engine.offer_end_set()
-            self.emit(t, "end_set_offer", {"rep": drop["rep"], "in_a_row": drop["in_a_row"]})
-        self.emit(t, "cue", {"pattern": CUE_END_SET_OFFER if offer else CUE_EASE_OFF})
 
     def start(self, t, plan_error=None):
         if plan_error:

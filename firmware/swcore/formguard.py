@@ -25,6 +25,50 @@ FIELDS = ("cadence_drop_pct", "duration_rise_pct", "impact_rise_pct", "contact_r
 LIMITS = ((1, 50), (1, 100), (1, 200), (1, 100), (1, 5), (0, 10))
 
 
+def bounds_from_plan(raw):
+    """A plan's ``form_guard`` -> None (off) or the bounds tuple; ValueError says what is
+    wrong (after the field name: plan.py puts it in its one-line message)."""
+    if raw is False:
+        return None
+    if raw is True:
+        return DEFAULTS
+    if not isinstance(raw, dict):
+        raise ValueError(": must be true, false or an object of bounds, got %s" % (
+            "text" if isinstance(raw, str) else "a list" if isinstance(raw, list) else repr(raw)))
+    out = [int(v) for v in DEFAULTS]
+    for key in raw:
+        if key not in FIELDS:
+            raise ValueError(", %s: is not a bound (allowed: %s)" % (repr(key), ", ".join(FIELDS)))
+        v = raw[key]
+        i = FIELDS.index(key)
+        lo, hi = LIMITS[i]
+        if not isinstance(v, int) or isinstance(v, bool) or v < lo or v > hi:
+            raise ValueError(", %s: must be a whole number from %d to %d, got %s" % (repr(key), lo, hi, repr(v)))
+        out[i] = v
+    return tuple(out)
+
+
+def on_rep(app, t, rep):
+    """The app's hook after a rep: an "ease off" cue and a ``form_drop`` record when the rep
+    degraded; after ``offer_after`` drops in a row (and not after the set's last rep), the
+    offer to end the set (``Engine.offer_end_set``: a tap during the walk back accepts)."""
+    from swcore.cues import CUE_EASE_OFF, CUE_END_SET_OFFER
+    step = app.engine.step
+    if step is None or step.get("guard", ()) is None:   # the plan turned it off
+        return
+    if app.guard is None:
+        app.guard = FormGuard(step.get("guard") or DEFAULTS)
+    drop = app.guard.check(rep)
+    if drop is None:
+        return
+    offer = drop.pop("offer") and drop["rep"] < step.get("of", 0)
+    app.emit(t, "form_drop", drop)
+    if offer:
+        app.engine.offer_end_set()
+        app.emit(t, "end_set_offer", {"rep": drop["rep"], "in_a_row": drop["in_a_row"]})
+    app.emit(t, "cue", {"pattern": CUE_END_SET_OFFER if offer else CUE_EASE_OFF})
+
+
 def _run_ms(rep):
     """How long the runner ran: the motion pipeline's bout, else go-to-stop minus reaction."""
     ms = rep.get("moving_ms") or 0

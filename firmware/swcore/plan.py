@@ -214,25 +214,12 @@ _PLAN_FIELDS = ("name", "sets", "note", "version", "level", "form_guard")
 
 
 def _form_guard(raw):
-    """``false`` (off), ``true`` (the defaults) or an object of bounds -> None or a tuple."""
-    from swcore.formguard import DEFAULTS, FIELDS, LIMITS
-    if raw is False:
-        return None
-    if raw is True:
-        return DEFAULTS
-    if not isinstance(raw, dict):
-        raise PlanError("plan error: field 'form_guard': must be true, false or an object of bounds, got %s" % _type_name(raw))
-    out = [int(v) for v in DEFAULTS]
-    for key in raw:
-        if key not in FIELDS:
-            raise PlanError("plan error: field 'form_guard', %s: is not a bound (allowed: %s)" % (repr(key), ", ".join(FIELDS)))
-        v = raw[key]
-        i = FIELDS.index(key)
-        lo, hi = LIMITS[i]
-        if not isinstance(v, int) or isinstance(v, bool) or v < lo or v > hi:
-            raise PlanError("plan error: field 'form_guard', %s: must be a whole number from %d to %d, got %s" % (repr(key), lo, hi, repr(v)))
-        out[i] = v
-    return tuple(out)
+    """``form_guard``: false (off), true (the defaults) or an object of bounds -> None or a tuple."""
+    from swcore.formguard import bounds_from_plan   # only for plans that set it
+    try:
+        return bounds_from_plan(raw)
+    except ValueError as e:
+        raise PlanError("plan error: field 'form_guard'%s" % e)
 
 
 def _repeat(chk, raw, step_no, set_name, steps):
