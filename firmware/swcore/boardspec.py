@@ -157,11 +157,18 @@ def parse(text):
             display[key] = _get(display, key, "display.", (int,), required=False, default=0)
         display["baudrate"] = _get(display, "baudrate", "display.", (int,), required=False, default=20000000)
 
+    battery = _section(spec, "battery")          # a battery voltage on an ADC pin (for the screen)
+    if battery is not None:
+        claim(_pin(battery, "pin", "battery.", spec), "battery.pin")
+        battery["divider"] = _get(battery, "divider", "battery.", (int, float), required=False, default=1)
+        if not 1 <= battery["divider"] <= 10:
+            _fail("battery.divider", "must be 1..10 (the voltage divider's ratio), got %s" % battery["divider"])
+
     hold = _section(spec, "power_hold")
     if hold is not None:
         claim(_pin(hold, "pin", "power_hold.", spec), "power_hold.pin")
         hold["level"] = _level(hold, "level", "power_hold.", 1)
 
-    for key in ("buzzer", "motor", "button", "i2c", "accel", "display", "power_hold"):
+    for key in ("buzzer", "motor", "button", "i2c", "accel", "display", "battery", "power_hold"):
         spec[key] = spec.get(key)
     return spec

@@ -31,6 +31,9 @@ RED = const(0xF800)
 CYAN = const(0x07FF)
 
 GO_MS = const(1500)        # how long the full-screen GO stays
+BATTERY_MS = const(60000)  # how often the battery is read (when the board can)
+EMPTY_MV = const(3300)     # a LiPo cell: empty ...
+FULL_MV = const(4150)      # ... and full, near enough linear in between for a glance
 NEVER = -1
 
 # Seven segments a..g as bits 0..6, the digits 0-9, then G and O for the GO screen.
@@ -46,6 +49,15 @@ _ELAPSED = b"ELAPSED"
 _TAP_GO = b"TAP TO GO"
 _PAUSED = b"PAUSED"
 _VERDICT_COLOUR = {"ok": GREEN, "gentle": YELLOW, "steep": RED}
+
+
+def battery_pct(mv):
+    """A LiPo cell's charge (0-100) from its voltage in mV."""
+    if mv <= EMPTY_MV:
+        return 0
+    if mv >= FULL_MV:
+        return 100
+    return (mv - EMPTY_MV) * 100 // (FULL_MV - EMPTY_MV)
 
 
 class Layout:
@@ -114,6 +126,8 @@ class Screen:
         self.digit_colour = WHITE
         self.offering = False
         self.go_until = NEVER
+        self.battery_mv = None     # the runtime's reader: battery_mv() -> mV, or None
+        self.battery_at = 0
 
     # ---- events (each redraws what it changes; these may allocate) -------------------
     def show(self, t, step, rep, of, measure=False):
@@ -192,6 +206,9 @@ class Screen:
                 return
             self.go_until = NEVER
             self.redraw()
+        if self.battery_mv is not None and now >= self.battery_at:
+            self.battery_at = now + BATTERY_MS
+            self.battery(battery_pct(self.battery_mv()))
         step = e.step
         if step is None:
             return

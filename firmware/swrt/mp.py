@@ -15,6 +15,7 @@ from drivers.sensor import SensorError
 TYPE_CHECKING = False
 if TYPE_CHECKING:                       # make typecheck: see swrt/porttypes.pyi
     from swrt.porttypes import Machine, Time
+    import machine as _machine
 
 try:
     from micropython import const
@@ -217,7 +218,33 @@ def build(spec, machine, time_mod, sensor=True):
             parts.display = _build_display(display, machine)
         except Exception as e:
             parts.faults.append(("display_fault", "display: %s" % e))
+    battery = spec.get("battery")
+    if battery and parts.display is not None:
+        try:
+            adc = machine.ADC(Pin(battery["pin"]), atten=machine.ADC.ATTN_11DB)
+            parts.display.battery_mv = BatteryVoltage(adc, battery["divider"]).mv
+        except Exception as e:
+            parts.faults.append(("battery_fault", "battery: %s" % e))
     return parts
+
+
+class BatteryVoltage:
+    """The battery's voltage (mV) on an ADC pin behind a divider; read once a minute by the
+    screen. The ESP32's ``read_uv`` is calibrated; a port without it (rp2) reads
+    ``read_u16`` against a 3.3 V reference."""
+
+    def __init__(self, adc, divider):
+        # type: (_machine.ADC, int | float) -> None
+        self.adc = adc
+        self.read_uv = getattr(adc, "read_uv", None)
+        self.divider_x100 = int(divider * 100)
+
+    def mv(self):
+        if self.read_uv is not None:
+            at_pin = self.read_uv() // 1000
+        else:
+            at_pin = self.adc.read_u16() * 3300 // 65535
+        return at_pin * self.divider_x100 // 100
 
 
 def _build_output(spec, machine):

@@ -111,6 +111,19 @@ class FakePWM:
         self.machine.log.append((self.machine.time.t, "duty", self.pin.id, d))
 
 
+class FakeADC:
+    """An ADC input whose voltage the test sets (``machine.adc_uv[pin]``, microvolts)."""
+    machine = None
+    ATTN_11DB = 3
+
+    def __init__(self, pin, atten=None):
+        self.pin = pin
+        self.atten = atten
+
+    def read_uv(self):
+        return self.machine.adc_uv.get(self.pin.id, 0)
+
+
 class FakeSPI:
     machine = None
 
@@ -132,6 +145,7 @@ class FakeMachine:
         self.pins = {}
         self.pwms = {}
         self.spis = []
+        self.adc_uv = {}
         self.log = []
         self.bus = FakeBus(*devices)
         self.i2c_args = None
@@ -148,6 +162,11 @@ class FakeMachine:
 
         self.Pin = Pin
         self.PWM = PWM
+
+        class ADC(FakeADC):
+            machine = m
+
+        self.ADC = ADC
         self.SPI = SPI
 
     def I2C(self, id, scl=None, sda=None, freq=400000):

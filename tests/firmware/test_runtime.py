@@ -238,6 +238,8 @@ def test_m5stickc_holds_power_and_draws_the_step_on_its_screen():
     assert m.pins[37].pull == -1                  # input-only pin: no internal pull asked
     assert parts.faults == [], parts.faults
     assert hasattr(parts.display, "tick")         # the screen layout (swcore.screen) over the ST7789
+    m.adc_uv[38] = 1860000                        # 3.72 V on the cell, half of it at the pin
+    assert parts.display.battery_mv() == 3720
     spi = m.spis[0]
     before = len(spi.written)
     runner.start(0)
@@ -245,6 +247,8 @@ def test_m5stickc_holds_power_and_draws_the_step_on_its_screen():
     frame = spi.written[before:]
     # the step start drew the screen: the RAM-write command, then a band of text with white ink
     assert b"\x2c" in frame and any(len(w) > 1000 and b"\xff\xff" in w for w in frame), len(frame)
+    runner.service(1000)
+    assert parts.display.battery_pct == 49        # (3720 - 3300) / (4150 - 3300)
 
 
 def _write(root, name, text):
