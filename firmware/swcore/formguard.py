@@ -87,7 +87,11 @@ def _cadence(rep):
 
 
 def _pct(value, base):
-    return round((value - base) * 100 / base, 1) if base else 0
+    """Percent change to one decimal (as tenths over ten: MicroPython's round() prints long)."""
+    if not base:
+        return 0
+    tenths = (value - base) * 1000 / base
+    return int(tenths + 0.5 if tenths >= 0 else tenths - 0.5) / 10
 
 
 class FormGuard:
