@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench bench-motion clean stubs typecheck
+.PHONY: run test bench bench-motion clean stubs typecheck fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,11 @@ run: $(STAMP)
 	$(BIN)/sprintwatch export out/run --format fit --out out/session.fit
 	$(BIN)/sprintwatch plot out/run --out out/session.png
 
-test: $(STAMP) typecheck
-	$(BIN)/python -m pytest
+# Every core (pytest-xdist); the type checks of `make typecheck` run as one of the tests
+# (tests/test_typecheck.py), beside the others rather than before them.
+TEST_WORKERS ?= auto
+test: $(STAMP) stubs
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 # Each target port's published stubs in a folder of its own (.stubs/NAME), then
 # every board's firmware checked against its port's (host_tools/typecheck.py).
@@ -29,6 +32,12 @@ stubs: $(STAMP)
 
 typecheck: stubs
 	$(BIN)/python -m host_tools.typecheck
+
+# The plan, log and store fuzzers (tests/fuzz/fuzz_*.py: one file per fuzzer) on
+# CPython and the MicroPython unix port, with oracles; FUZZ_SECONDS shared between them.
+FUZZ_SECONDS ?= 600
+fuzz: $(STAMP)
+	$(BIN)/python tests/fuzz/run.py --seconds $(FUZZ_SECONDS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

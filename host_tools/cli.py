@@ -30,7 +30,7 @@ COMMANDS = {
     "analyze": "host_tools.analyze",
     "compose": "host_tools.compose",
     "sync": "host_tools.sync_cmd",
-    "sessions": "host_tools.sync_cmd",
+    "sessions": "host_tools.sessions_cmd",
 }
 
 EXIT_ERROR = 1

@@ -158,7 +158,13 @@ def copy_to_drive(drive, contents, progress=None):
                 removed.append(rel)
             except FileNotFoundError:
                 pass
-        _write_atomically(manifest_path, json.dumps(sorted(contents), indent=0).encode())
+        manifest = json.dumps(sorted(contents), indent=0).encode()
+        try:
+            same = manifest_path.read_bytes() == manifest
+        except OSError:
+            same = False
+        if not same:            # an unchanged flash writes nothing at all
+            _write_atomically(manifest_path, manifest)
     except OSError as e:
         if getattr(e, "errno", None) == 30:        # EROFS
             raise FlashError("the CIRCUITPY drive is read-only: the firmware owns it. Hold "

@@ -79,7 +79,10 @@ def activity_bytes(session, start):
     pauses = list(session.pauses)
     records_at = [t for t in moments if not any(a < t < z for a, z in pauses)]
     laps = sorted(session.steps, key=lambda s: s.end_ms)
-    stops = sorted([(a, EventType.STOP_ALL) for a, _ in pauses] + [(z, EventType.START) for _, z in pauses])
+    stops = []
+    for a, z in pauses:
+        stops += [(a, EventType.STOP_ALL), (z, EventType.START)]
+    stops.sort(key=lambda e: e[0])      # by time only (EventTypes do not compare); stable
 
     ri = li = pi = 0
     lap_msgs = []

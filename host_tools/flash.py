@@ -11,7 +11,6 @@ import hashlib
 import json
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from host_tools import device_keys, firmware, mpy
@@ -24,6 +23,7 @@ JOURNAL = ".sw-pending.json"     # renames in progress; a later flash completes 
 TMP_SUFFIX = ".new"
 BOARD_FILE = "board.json"
 PLAN_FILE = "plan.json"
+VERSION_FILE = "firmware.json"   # {"firmware": version, "build": id}: what flash installed
 SOURCE_ONLY = ("boot.py", "main.py")  # a board runs these as source
 MPY_MAJOR = 6
 
@@ -81,21 +81,32 @@ def check_plan(path):
 
 
 def build(source=False):
-    """{device path: bytes} for every firmware file, compiled unless ``source``."""
+    """{device path: bytes} for every firmware file, compiled unless ``source``
+    (from the mpy cache where the source, mpy-cross and its options are unchanged)."""
     out = {}
     for src in sorted(firmware.FIRMWARE_DIR.rglob("*.py")):
         rel = src.relative_to(firmware.FIRMWARE_DIR).as_posix()
+        if "__pycache__" in rel:
+            continue
         if source or rel in SOURCE_ONLY:
             out[rel] = src.read_bytes()
     if not source:
-        with tempfile.TemporaryDirectory() as tmp:
-            try:
-                compiled = mpy.compile_tree(tmp)
-            except subprocess.CalledProcessError as e:
-                raise DeviceError("mpy-cross failed: %s" % e.stderr.strip())
-            for path in compiled:
-                out[path.relative_to(tmp).as_posix()] = path.read_bytes()
+        try:
+            out.update(mpy.compile_tree_cached())
+        except subprocess.CalledProcessError as e:
+            raise DeviceError("mpy-cross failed: %s" % (e.stderr or "").strip())
+    out[VERSION_FILE] = version_file(out)
     return out
+
+
+def version_file(files):
+    """What ``firmware.json`` on the device says: the firmware version and a build id
+    (digest of every firmware file flashed), so a changed tree with the same version shows."""
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(path.encode() + b"\0" + sha(files[path]).encode() + b"\n")
+    return (json.dumps({"firmware": firmware.firmware_version(), "build": digest.hexdigest()[:12]},
+                       sort_keys=True) + "\n").encode()
 
 
 def sha(data):
@@ -202,12 +213,13 @@ def flash(board_name, port=None, plan=None, source=False, new_key=False, out=sys
                 link.remove(p)
             link.remove(JOURNAL)
 
-        after = link.hashes(files)
-        bad = [p for p in files if after[p] != sha(files[p])]
-        if bad:
-            raise DeviceError("verification failed for %s: flash again" % ", ".join(bad))
-        if not source:
-            _check_imports(link)
+        if changed or stale:     # else `before` just proved every file equal: nothing to redo
+            after = link.hashes(files)
+            bad = [p for p in files if after[p] != sha(files[p])]
+            if bad:
+                raise DeviceError("verification failed for %s: flash again" % ", ".join(bad))
+            if not source:
+                _check_imports(link)
         link.soft_reset()
     except KeyboardInterrupt:
         raise DeviceError("interrupted: the board keeps its previous firmware (new files are only "
@@ -220,7 +232,7 @@ def flash(board_name, port=None, plan=None, source=False, new_key=False, out=sys
     return {"port": port, "written": changed, "unchanged": len(files) - len(changed),
             "removed": stale, "bytes": sum(len(files[p]) for p in changed),
             "device_id": device_id, "key_path": str(key_path), "key_new": key_is_new,
-            "micropython": vtext}
+            "micropython": vtext, "firmware": json.loads(files[VERSION_FILE])}
 
 
 def _read_manifest(link):
@@ -266,6 +278,9 @@ def run_command(args):
         return 1
     print("wrote %d files (%d bytes), %d unchanged, removed %d stale"
           % (len(result["written"]), result["bytes"], result["unchanged"], len(result["removed"])))
+    fw = result["firmware"]
+    print("firmware %s (build %s) %s" % (fw["firmware"], fw["build"],
+          "installed" if VERSION_FILE in result["written"] else "was already on the board"))
     print("device %s: sync key %s (%s)" % (
         result["device_id"], "new" if result["key_new"] else "kept", result["key_path"]))
     print("verified and soft-reset")

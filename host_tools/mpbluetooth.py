@@ -100,6 +100,7 @@ class BLE:
         self.att_bytes_out = 0   # notification PDUs, headers included
         self.att_bytes_in = 0    # write PDUs received, headers included
         self.largest_notify = 0
+        self.sniffed_writes = None   # a list to keep every write, as a sniffer would
         self.device.on(self.device.EVENT_CONNECTION, self._on_connection)
 
     # -- plumbing
@@ -213,6 +214,8 @@ class BLE:
     def _written(self, conn, value, data):
         data = bytes(data)
         self.att_bytes_in += 3 + len(data)
+        if self.sniffed_writes is not None:
+            self.sniffed_writes.append(data)
         if value.append:
             value.data = (value.data + data)[:value.size]
         else:

@@ -13,11 +13,25 @@ from host_tools.sessiondb import DEFAULT_DB, SessionDB
 SIM_SESSIONS = 12
 
 
+def add_db_arg(p):
+    p.add_argument("--db", help="session database (default: %s; with --sim a separate one in the "
+                                "cache folder, so simulated sessions never mix with yours)" % DEFAULT_DB)
+
+
+def resolve_db(args):
+    """The database a command uses: --db, else the simulated device's with --sim, else the user's."""
+    if getattr(args, "db", None):
+        return args.db
+    if getattr(args, "sim", False):
+        return str(device_keys.cache_dir() / "sim" / "sessions.db")
+    return str(DEFAULT_DB)
+
+
 def add_device_args(p):
     p.add_argument("--address", help="Bluetooth address of the device (default: the first Sprintwatch found)")
     p.add_argument("--sim", action="store_true",
                    help="use a simulated device over a virtual Bluetooth link (kept beside the database)")
-    p.add_argument("--db", default=str(DEFAULT_DB), help="session database (default: %(default)s)")
+    add_db_arg(p)
     p.add_argument("--board", help="with --sim: the board to simulate (boards/NAME.json); a "
                                    "CircuitPython board serves the sync with adafruit_ble")
 
@@ -29,10 +43,7 @@ def register(sub):
     add_device_args(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sync)
-    s = sub.add_parser("sessions", help="list the sessions stored on this laptop",
-                       description="List the sessions in the local database, oldest first per device.")
-    s.add_argument("--db", default=str(DEFAULT_DB), help="session database (default: %(default)s)")
-    s.set_defaults(func=cmd_sessions)
+    # `sessions` (list, delete, rename): host_tools/sessions_cmd.py
 
 
 class TqdmProgress:
@@ -68,6 +79,10 @@ async def open_transport(args, db):
     from host_tools import simstore
     from host_tools.simdevice import SimDevice
     from host_tools.transport_bumble import BumbleTransport
+    device_cls = SimDevice
+    if getattr(args, "board", None):    # an unknown board is named before any work is done
+        from host_tools.simdevice_cp import sim_device_factory
+        device_cls = sim_device_factory(args.board)
     folder = sim_folder(args.db)
     folder.mkdir(parents=True, exist_ok=True)
     key = device_keys.read_key_file(folder)
@@ -85,10 +100,6 @@ async def open_transport(args, db):
         tmp = folder / "plan.json.tmp"
         tmp.write_text(text)
         tmp.replace(folder / "plan.json")
-    device_cls = SimDevice
-    if getattr(args, "board", None):
-        from host_tools.simdevice_cp import sim_device_factory
-        device_cls = sim_device_factory(args.board)
     dev = await device_cls(store, key, install_plan=install_plan).start()
     try:
         yield BumbleTransport(dev.link, address=args.address)
@@ -99,8 +110,11 @@ async def open_transport(args, db):
 def cmd_sync(args):
     import asyncio
     from host_tools import sync
-    from host_tools.syncclient import AuthError, DeviceError
+    from host_tools.syncclient import AuthError, DeviceError, VersionError
     from host_tools.transport import LinkLost, NoBluetooth
+    args.db = resolve_db(args)
+    if args.sim:
+        print("simulated device; its sessions go to %s" % args.db, file=sys.stderr)
     db = SessionDB(args.db)
     progress = TqdmProgress(not args.no_progress)
 
@@ -110,7 +124,7 @@ def cmd_sync(args):
                                    log=lambda m: print(m, file=sys.stderr))
     try:
         report = asyncio.run(run())
-    except (AuthError, sync.SyncFailed, LinkLost, DeviceError, NoBluetooth) as e:
+    except (AuthError, sync.SyncFailed, LinkLost, DeviceError, NoBluetooth, VersionError) as e:
         progress.close()
         print("sync failed: %s" % e, file=sys.stderr)
         return 1
@@ -137,6 +151,8 @@ def describe(rows, sid):
     for _d, s, size, _digest, meta, _at, _ack in rows:
         if s == sid:
             parts = ["%6d bytes" % size]
+            if meta.get("title"):
+                parts.append(repr(meta["title"]))
             if meta.get("plan"):
                 parts.append(str(meta["plan"]))
             if meta.get("wall_s"):
@@ -154,6 +170,7 @@ def _when(unix_s):
 
 
 def cmd_sessions(args):
+    args.db = resolve_db(args)
     db = SessionDB(args.db)
     rows = db.sessions()
     if not rows:
@@ -173,8 +190,9 @@ def cmd_sessions(args):
 def upload_plan(args, text):
     """Send a checked plan to the device (``plan upload``). Returns the exit status."""
     import asyncio
-    from host_tools.syncclient import AuthError, DeviceError, SyncClient
+    from host_tools.syncclient import AuthError, DeviceError, SyncClient, VersionError
     from host_tools.transport import LinkLost, NoBluetooth
+    args.db = resolve_db(args)
     db = SessionDB(args.db)
 
     async def run():
@@ -186,13 +204,13 @@ def upload_plan(args, text):
                 key = db.key(info.get("id"))
                 if key is None:
                     raise AuthError("no key for device %s in %s" % (info.get("id"), args.db))
-                await client.authenticate(key)
+                await client.authenticate(key, info.get("id"))
                 return info.get("id"), await client.upload_plan(text)
             finally:
                 await transport.close()
     try:
         dev, name = asyncio.run(run())
-    except (AuthError, LinkLost, DeviceError, NoBluetooth) as e:
+    except (AuthError, LinkLost, DeviceError, NoBluetooth, VersionError) as e:
         print("plan upload failed: %s" % e, file=sys.stderr)
         return 1
     print("%s: plan %r installed; it runs from the next session" % (dev, name))

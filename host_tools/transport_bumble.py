@@ -22,9 +22,12 @@ MAX_MTU = 517
 
 
 class BumbleTransport(Transport):
-    def __init__(self, link, address=None, scan_timeout=5.0, max_mtu=MAX_MTU):
+    def __init__(self, link, address=None, scan_timeout=5.0, max_mtu=MAX_MTU, host_address=HOST_ADDRESS,
+                 subscribe=True):
         super().__init__()
         self.max_mtu = max_mtu
+        self.host_address = host_address
+        self.auto_subscribe = subscribe   # False: connect() leaves the CCCD alone (tests)
         self.link = link
         self.address = address
         self.scan_timeout = scan_timeout
@@ -34,8 +37,8 @@ class BumbleTransport(Transport):
         self.writes = 0
 
     async def _power_on(self):
-        controller = Controller("host", link=self.link, public_address=HOST_ADDRESS)
-        self.device = Device(name="sprintwatch-host", address=Address(HOST_ADDRESS),
+        controller = Controller("host", link=self.link, public_address=self.host_address)
+        self.device = Device(name="sprintwatch-host", address=Address(self.host_address),
                              host=Host(controller, AsyncPipeSink(controller)))
         self.device.gatt_server.max_mtu = self.max_mtu   # also caps a device-initiated exchange
         await self.device.power_on()
@@ -79,16 +82,26 @@ class BumbleTransport(Transport):
             chars = await peer.discover_characteristics(service=services[0])
             by_uuid = {str(c.uuid).upper(): c for c in chars}
             self.rx = by_uuid[sp.RX_UUID.upper()]
-            tx = by_uuid[sp.TX_UUID.upper()]
-            await peer.discover_descriptors(tx)
-            await peer.subscribe(tx, self._notified)
+            self.tx = by_uuid[sp.TX_UUID.upper()]
+            await peer.discover_descriptors(self.tx)
             self.peer = peer
+            if self.auto_subscribe:
+                await self.subscribe()
         except LinkLost:
             raise
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise
+            raise LinkLost("the device dropped the link while it was being set up")
         except Exception as e:
             if self._lost.is_set():
                 raise LinkLost("link lost while setting up: %s" % e)
             raise
+
+    async def subscribe(self):
+        """Write TX's CCCD: from now on the device's notifications arrive."""
+        await self.peer.subscribe(self.tx, self._notified)
 
     async def read_device_information(self):
         """The Device Information service's strings, by characteristic name."""

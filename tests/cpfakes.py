@@ -100,6 +100,9 @@ class ChipFeeder:
             self.pushed += 1
 
 
+TICKS_MASK = (1 << 29) - 1
+
+
 def make_modules(clock, variant, devices=(), feeders=(), presses=(), levels=None):
     """The fake port modules, as a dict name -> module (for sys.modules), and a Recorder.
 
@@ -271,7 +274,8 @@ def make_modules(clock, variant, devices=(), feeders=(), presses=(), levels=None
 
         def get_into(self, event):
             if self.edges and self.edges[0][0] <= clock.ms():
-                _t, pressed = self.edges.pop(0)
+                t, pressed = self.edges.pop(0)
+                event.timestamp = t & TICKS_MASK       # supervisor.ticks_ms of the edge
                 event.key_number = 0
                 event.pressed = pressed
                 event.released = not pressed
@@ -307,6 +311,8 @@ def make_modules(clock, variant, devices=(), feeders=(), presses=(), levels=None
 
     storage.getmount = lambda path: _Mount()
     storage.remount = remount
+    supervisor = types.ModuleType("supervisor")
+    supervisor.ticks_ms = lambda: clock.ms() & TICKS_MASK   # wraps at 2**29, as on a board
     mods = {"board": board, "busio": busio, "digitalio": digitalio, "displayio": displayio, "pwmio": pwmio,
-            "keypad": keypad, "storage": storage}
+            "keypad": keypad, "storage": storage, "supervisor": supervisor}
     return mods, rec

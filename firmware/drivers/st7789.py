@@ -20,6 +20,10 @@ except ImportError:
     def const(x):
         return x
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:                       # make typecheck: see drivers/bus.pyi
+    from drivers.bus import SPI, Pin, DelayMs
+
 _SWRESET = b"\x01"
 _SLPOUT = b"\x11"
 _NORON = b"\x13"
@@ -39,6 +43,7 @@ WHITE = 0xFFFF
 class ST7789:
     def __init__(self, spi, cs, dc, rst, backlight, width, height, x_offset=0, y_offset=0,
                  rotation=0, delay_ms=default_delay_ms):
+        # type: (SPI, Pin, Pin, Pin | None, Pin | None, int, int, int, int, int, DelayMs) -> None
         self.spi = spi
         self.cs = cs
         self.dc = dc

@@ -36,7 +36,9 @@ class Engine:
         self.paused_ms = 0
         self.reps = 0
         self.done = False
-        self.sprint_start = 0
+        self.sprint_start = 0    # go time shifted by pauses: durations exclude them
+        self.sprint_go_t = 0     # when the sprint really started (the logged start)
+        self.sprint_paused_ms = 0
         self.first_stride = NEVER
         self.cadence_warned = False
         self.motion_sensing = False   # the app has a motion pipeline: reps say whether one moved
@@ -161,6 +163,18 @@ class Engine:
         kind = self.step["kind"]
         return (kind == "sprint" and self.phase == "armed") or (kind == "recovery" and self.phase == "ready")
 
+    def next_due(self):
+        """The next deadline ``tick`` acts on (countdown mark, recovery ready, step or
+        sprint end), or NEVER: nothing happens without an input (paused, open step)."""
+        if self.done or self.paused:
+            return NEVER
+        t = self.deadline
+        if self.ready_at != NEVER and (t == NEVER or self.ready_at < t):
+            t = self.ready_at
+        if self.marks and (t == NEVER or self.marks[0] < t):
+            t = self.marks[0]
+        return t
+
     def elapsed(self, now):
         """ms into the current step, not counting pauses."""
         end = self.pause_start if self.paused else now
@@ -237,6 +251,8 @@ class Engine:
     def _go(self, t):
         self.phase = "running"
         self.sprint_start = t
+        self.sprint_go_t = t
+        self.sprint_paused_ms = 0
         self.first_stride = NEVER
         self.cadence_warned = False
         self.deadline = t + self.step["max_ms"]
@@ -245,9 +261,11 @@ class Engine:
 
     def _end_sprint(self, t, reason, metrics=None):
         self.reps += 1
-        rep = {"rep": self.step.get("rep", self.reps), "start_ms": self.sprint_start,
+        rep = {"rep": self.step.get("rep", self.reps), "start_ms": self.sprint_go_t,
                "duration_ms": t - self.sprint_start, "reason": reason,
                "motion": self.first_stride != NEVER}
+        if self.sprint_paused_ms:        # duration_ms leaves the pause out
+            rep["paused_ms"] = self.sprint_paused_ms
         if self.first_stride != NEVER:
             rep["reaction_ms"] = self.first_stride - self.sprint_start
             self.moved_reps += 1
@@ -279,6 +297,7 @@ class Engine:
         self.marks = [m + shift for m in self.marks]
         if self.phase == "running":
             self.sprint_start += shift
+            self.sprint_paused_ms += shift
             if self.first_stride != NEVER:
                 self.first_stride += shift
         self.emit(t, "resume", {"paused_ms": shift})

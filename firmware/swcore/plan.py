@@ -3,15 +3,27 @@
 The format is documented in docs/plan-format.md. The same module runs on the board
 (MicroPython, CircuitPython) and on the laptop (`sprintwatch plan check`), so a plan
 the laptop accepts is exactly a plan the device accepts.
+
+Every outside value is bounded here (docs/plan-format.md, "Limits"): the JSON is read
+by swcore.planjson (strict, at most 16 KiB, nested at most 8 deep, the same on every
+runtime), names are valid UTF-8 of at most MAX_NAME bytes, and every number is finite
+and inside its documented range.
 """
-import json
+from swcore import planjson
 
 KINDS = ("timed", "open", "sprint", "recovery")
 MEASURES = ("slope",)   # what an open step may measure while it waits (docs/plan-format.md)
 DEFAULT_SPRINT_MAX_S = 45
 MAX_REPEAT = 50
 MAX_STEPS = 300
-MAX_NAME = 48
+MAX_NAME = 48            # bytes of UTF-8, for the plan, set and step names
+MAX_NOTE = 500           # bytes of UTF-8, for notes
+MIN_SECONDS = 1          # every duration: 1 s to 24 h
+MAX_SECONDS = 86400
+MIN_EFFORT = 1
+MAX_EFFORT = 100
+MIN_FLOOR = 100          # cadence floor: 0 (off) or 100-240 steps a minute
+MAX_FLOOR = 240
 LEVELS = ("beginner", "intermediate", "advanced")
 
 # Fields each kind may carry, beyond name/kind/note/effort_pct.
@@ -31,20 +43,66 @@ class PlanError(ValueError):
 def _where(set_no, set_name, step_no=None, step_name=None, field=None):
     parts = []
     if set_no is not None:
-        parts.append("set %d %s" % (set_no, repr(set_name) if set_name else "(unnamed)"))
+        parts.append("set %d %s" % (set_no, _quote(set_name) if set_name else "(unnamed)"))
     if step_no is not None:
-        parts.append("step %d %s" % (step_no, repr(step_name) if step_name else "(unnamed)"))
+        parts.append("step %d %s" % (step_no, _quote(step_name) if step_name else "(unnamed)"))
     if field is not None:
-        parts.append("field %s" % repr(field))
+        parts.append("field %s" % _quote(field))
     return ", ".join(parts) if parts else "plan"
 
 
+_quote = planjson.quote
+
+
 def _is_number(v):
+    """A number from JSON (planjson.Num) or Python; NaN and infinities are not numbers here."""
+    if isinstance(v, planjson.Num):
+        return True
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def _positive(v):
-    return _is_number(v) and v > 0
+def _num(v):
+    """The value of a number (None when it is out of every plan range: too many digits,
+    too big, not finite)."""
+    if isinstance(v, planjson.Num):
+        return v.value
+    if isinstance(v, float) and (v != v or v in (float("inf"), float("-inf"))):
+        return None
+    return v
+
+
+def _milli(v):
+    """A number of seconds as whole milliseconds, exactly (finer digits dropped)."""
+    if isinstance(v, planjson.Num):
+        return v.milli()
+    return int(v * 1000)
+
+
+def _show(v):
+    """A value as the message shows it: numbers as written, text quoted."""
+    if isinstance(v, planjson.Num):
+        return v.text
+    if isinstance(v, str):
+        return _quote(v)
+    if v is None or isinstance(v, bool):
+        return _type_name(v)
+    if isinstance(v, (int, float)):
+        return repr(v)
+    return _type_name(v)
+
+
+def _first_unknown(obj, allowed):
+    """The first field (in sorted order: the same on every runtime) not in ``allowed``."""
+    bad = [k for k in obj if k not in allowed]
+    if not bad:
+        return None
+    bad.sort()
+    return bad[0]
+
+
+def _plain(v):
+    """A checked number as the engine gets it: int or float."""
+    return v.value if isinstance(v, planjson.Num) else v
 
 
 class _Checker:
@@ -66,8 +124,8 @@ class _Checker:
             self.fail(step_no, step_name, key, "must be text, got %s" % _type_name(v))
         if key == "name" and not v.strip():
             self.fail(step_no, step_name, key, "must not be empty")
-        if key == "name" and len(v) > MAX_NAME:
-            self.fail(step_no, step_name, key, "is longer than %d characters" % MAX_NAME)
+        _check_text(v, MAX_NAME if key == "name" else MAX_NOTE,
+                    lambda msg: self.fail(step_no, step_name, key, msg))
         return v
 
     def seconds(self, obj, key, step_no, step_name, required, default=None):
@@ -78,9 +136,41 @@ class _Checker:
         v = obj[key]
         if not _is_number(v):
             self.fail(step_no, step_name, key, "must be a number of seconds, got %s" % _type_name(v))
-        if v <= 0:
-            self.fail(step_no, step_name, key, "must be greater than 0, got %s" % v)
+        n = _num(v)
+        if n is None or n < MIN_SECONDS or n > MAX_SECONDS:
+            self.fail(step_no, step_name, key, "must be from %d to %d seconds (24 h), got %s" % (
+                MIN_SECONDS, MAX_SECONDS, _show(v)))
         return v
+
+    def ms(self, obj, key, step_no, step_name, required, default_s=None):
+        """A duration field (checked by ``seconds``) in whole milliseconds."""
+        if key not in obj and not required:
+            return default_s * 1000
+        return _milli(self.seconds(obj, key, step_no, step_name, required))
+
+    def number(self, obj, key, step_no, step_name, lo, hi, off=None):
+        """A number field within ``lo``..``hi`` (or equal to ``off``); its plain value."""
+        v = obj[key]
+        n = _num(v) if _is_number(v) else None
+        if n is None or not (lo <= n <= hi or (off is not None and n == off)):
+            what = "a number from %d to %d" % (lo, hi)
+            if off is not None:
+                what = "%s, or %d (off)" % (what, off)
+            self.fail(step_no, step_name, key, "must be %s, got %s" % (what, _show(v)))
+        return n
+
+
+def _check_text(v, limit, fail):
+    """Text must be valid Unicode (no lone surrogates, which some JSON readers let
+    through) and at most ``limit`` bytes of UTF-8."""
+    try:
+        b = v.encode()
+    except UnicodeError:              # CPython: a lone surrogate
+        fail("is not valid text (a lone surrogate)")
+    if planjson.check_utf8(b) >= 0:   # MicroPython keeps lone surrogates as bytes
+        fail("is not valid text (a lone surrogate)")
+    if len(b) > limit:
+        fail("is %d bytes of UTF-8, more than %d" % (len(b), limit))
 
 
 def _type_name(v):
@@ -90,7 +180,7 @@ def _type_name(v):
         return "true/false"
     if isinstance(v, str):
         return "text"
-    if isinstance(v, (int, float)):
+    if isinstance(v, (int, float, planjson.Num)):
         return "a number"
     if isinstance(v, list):
         return "a list"
@@ -107,11 +197,11 @@ def _step(chk, raw, step_no, set_name, out, rep, of):
     if kind is None:
         chk.fail(step_no, name, "kind", "is missing (one of %s)" % ", ".join(KINDS))
     if kind not in KINDS:
-        chk.fail(step_no, name, "kind", "unknown kind %s (one of %s)" % (repr(kind), ", ".join(KINDS)))
+        chk.fail(step_no, name, "kind", "unknown kind %s (one of %s)" % (_show(kind), ", ".join(KINDS)))
     allowed = _COMMON_FIELDS + _KIND_FIELDS[kind]
-    for key in raw:
-        if key not in allowed:
-            chk.fail(step_no, name, key, "is not a field of a %s step (allowed: %s)" % (kind, ", ".join(allowed)))
+    key = _first_unknown(raw, allowed)
+    if key is not None:
+        chk.fail(step_no, name, key, "is not a field of a %s step (allowed: %s)" % (kind, ", ".join(allowed)))
     name = chk.text(raw, "name", step_no, name, True)
     step = {
         "set": set_name,
@@ -121,28 +211,28 @@ def _step(chk, raw, step_no, set_name, out, rep, of):
         "index": len(out),
     }
     if "effort_pct" in raw:
-        e = raw["effort_pct"]
-        if not _is_number(e) or e <= 0 or e > 100:
-            chk.fail(step_no, name, "effort_pct", "must be a number from 1 to 100, got %s" % repr(e))
-        step["effort_pct"] = e
+        step["effort_pct"] = chk.number(raw, "effort_pct", step_no, name, MIN_EFFORT, MAX_EFFORT)
     if "measure" in raw:
         m = raw["measure"]
         if m not in MEASURES:
-            chk.fail(step_no, name, "measure", "unknown measurement %s (one of %s)" % (repr(m), ", ".join(MEASURES)))
+            chk.fail(step_no, name, "measure", "unknown measurement %s (one of %s)" % (_show(m), ", ".join(MEASURES)))
         step["measure"] = m
     if kind == "timed":
-        step["duration_ms"] = int(chk.seconds(raw, "duration_s", step_no, name, True) * 1000)
+        step["duration_ms"] = chk.ms(raw, "duration_s", step_no, name, True)
     elif kind == "sprint":
-        step["max_ms"] = int(chk.seconds(raw, "max_s", step_no, name, False, DEFAULT_SPRINT_MAX_S) * 1000)
-        floor = chk.seconds(raw, "cadence_floor_spm", step_no, name, False, 0)
+        step["max_ms"] = chk.ms(raw, "max_s", step_no, name, False, DEFAULT_SPRINT_MAX_S)
+        floor = 0
+        if "cadence_floor_spm" in raw:
+            floor = chk.number(raw, "cadence_floor_spm", step_no, name, MIN_FLOOR, MAX_FLOOR, 0)
         step["cadence_floor_spm"] = floor
     elif kind == "recovery":
-        lo = chk.seconds(raw, "min_s", step_no, name, True)
-        hi = chk.seconds(raw, "max_s", step_no, name, True)
+        lo = chk.ms(raw, "min_s", step_no, name, True)
+        hi = chk.ms(raw, "max_s", step_no, name, True)
         if hi < lo:
-            chk.fail(step_no, name, "max_s", "must not be less than min_s (%s), got %s" % (lo, hi))
-        step["min_ms"] = int(lo * 1000)
-        step["max_ms"] = int(hi * 1000)
+            chk.fail(step_no, name, "max_s", "must not be less than min_s (%s), got %s" % (
+                _show(raw["min_s"]), _show(raw["max_s"])))
+        step["min_ms"] = lo
+        step["max_ms"] = hi
     if rep:
         step["rep"] = rep
         step["of"] = of
@@ -158,24 +248,26 @@ def parse(doc):
     step a dict with set, name, kind, note, index and the kind's limits in ms.
     Raises PlanError naming the set, step and field of the first problem.
     """
-    if isinstance(doc, (bytes, bytearray)):
-        doc = doc.decode()
-    if isinstance(doc, str):
+    if isinstance(doc, (bytes, bytearray, str)):
+        if not doc:
+            raise PlanError("plan error: the plan is empty (no JSON at all)")
         try:
-            doc = json.loads(doc)
-        except ValueError as e:
+            doc = planjson.loads(doc)
+        except planjson.JSONError as e:
             raise PlanError("plan error: not valid JSON (%s)" % e)
     chk = _Checker()
     if not isinstance(doc, dict):
         raise PlanError("plan error: the plan must be a JSON object, got %s" % _type_name(doc))
-    for key in doc:
-        if key not in _PLAN_FIELDS:
-            raise PlanError("plan error: field %s: is not a plan field (allowed: %s)" % (repr(key), ", ".join(_PLAN_FIELDS)))
-    if "level" in doc and doc["level"] not in LEVELS:
-        raise PlanError("plan error: field 'level': must be one of %s, got %s" % (", ".join(LEVELS), repr(doc["level"])))
+    key = _first_unknown(doc, ("name", "sets", "note", "version"))
+    if key is not None:
+        raise PlanError("plan error: field %s: is not a plan field (allowed: name, sets, note, version)" % _quote(key))
+LEVELS = ("beginner", "intermediate", "advanced")
     name = doc.get("name")
     if not isinstance(name, str) or not name.strip():
         raise PlanError("plan error: field 'name': the plan needs a name (text)")
+    chk.text(doc, "name", None, None, True)
+    if "note" in doc and isinstance(doc["note"], str):
+        chk.text(doc, "note", None, None, False)
     sets = doc.get("sets")
     if not isinstance(sets, list):
         raise PlanError("plan error: field 'sets': must be a list of sets, got %s" % _type_name(sets))
@@ -188,9 +280,9 @@ def parse(doc):
         if not isinstance(raw_set, dict):
             chk.fail(None, None, None, "must be an object, got %s" % _type_name(raw_set))
         chk.set_name = raw_set.get("name") if isinstance(raw_set.get("name"), str) else None
-        for key in raw_set:
-            if key not in ("name", "note", "steps"):
-                chk.fail(None, None, key, "is not a set field (allowed: name, note, steps)")
+        key = _first_unknown(raw_set, ("name", "note", "steps"))
+        if key is not None:
+            chk.fail(None, None, key, "is not a set field (allowed: name, note, steps)")
         set_name = chk.text(raw_set, "name", None, None, True)
         raw_steps = raw_set.get("steps")
         if not isinstance(raw_steps, list):
@@ -224,12 +316,12 @@ def _form_guard(raw):
 
 def _repeat(chk, raw, step_no, set_name, steps):
     label = "repeat block"
-    for key in raw:
-        if key not in ("repeat", "steps", "name"):
-            chk.fail(step_no, label, key, "is not a field of a repeat block (allowed: repeat, steps)")
-    n = raw["repeat"]
+    key = _first_unknown(raw, ("repeat", "steps", "name"))
+    if key is not None:
+        chk.fail(step_no, label, key, "is not a field of a repeat block (allowed: repeat, steps)")
+    n = _plain(raw["repeat"]) if _is_number(raw["repeat"]) else raw["repeat"]
     if not isinstance(n, int) or isinstance(n, bool) or n < 1 or n > MAX_REPEAT:
-        chk.fail(step_no, label, "repeat", "must be a whole number from 1 to %d, got %s" % (MAX_REPEAT, repr(n)))
+        chk.fail(step_no, label, "repeat", "must be a whole number from 1 to %d, got %s" % (MAX_REPEAT, _show(raw["repeat"])))
     inner = raw.get("steps")
     if not isinstance(inner, list):
         chk.fail(step_no, label, "steps", "must be a list of steps, got %s" % _type_name(inner))

@@ -128,6 +128,9 @@ class Screen:
         self.go_until = NEVER
         self.battery_mv = None     # the runtime's reader: battery_mv() -> mV, or None
         self.battery_at = 0
+        self.up = False            # the digits count up (else down)
+        self.next_label = _LEFT
+        self.next_colour = WHITE
 
     # ---- events (each redraws what it changes; these may allocate) -------------------
     def show(self, t, step, rep, of, measure=False):
@@ -212,38 +215,10 @@ class Screen:
         step = e.step
         if step is None:
             return
-        at = e.pause_start if e.paused else now
-        kind = step["kind"]
-        up = False
-        colour = WHITE
-        if kind == "timed":
-            v = e.deadline - at
-            label = _LEFT
-        elif kind == "recovery":
-            if e.ready_at != NEVER:
-                v = e.ready_at - at
-                label = _READY_IN
-                colour = GREY
-            else:
-                v = e.deadline - at
-                label = _LEFT
-                colour = GREEN
-        elif kind == "sprint" and e.phase == "running":
-            v = at - e.sprint_start
-            label = _RUN
-            up = True
-            colour = YELLOW
-        elif kind == "sprint":
-            v = 0
-            label = _TAP_GO
-            colour = GREEN
-        else:
-            v = at - e.step_start
-            label = _ELAPSED
-            up = True
-        if e.paused:
-            label = _PAUSED
-            colour = GREY
+        v = self._value(now, e)
+        up = self.up
+        label = self.next_label
+        colour = self.next_colour
         if v < 0:
             v = 0
         secs = v // 1000 if up else (v + 999) // 1000
@@ -269,6 +244,61 @@ class Screen:
         self._digit(1, m % 10)
         self._digit(2, s // 10)
         self._digit(3, s % 10)
+
+    def _value(self, now, e):
+        """ms the digits stand for (and, in ``up``/``next_label``/``next_colour``, how to
+        show them): time left, or time since a start. Allocation-free."""
+        at = e.pause_start if e.paused else now
+        kind = e.step["kind"]
+        self.up = False
+        colour = WHITE
+        if kind == "timed":
+            v = e.deadline - at
+            label = _LEFT
+        elif kind == "recovery":
+            if e.ready_at != NEVER:
+                v = e.ready_at - at
+                label = _READY_IN
+                colour = GREY
+            else:
+                v = e.deadline - at
+                label = _LEFT
+                colour = GREEN
+        elif kind == "sprint" and e.phase == "running":
+            v = at - e.sprint_start
+            label = _RUN
+            self.up = True
+            colour = YELLOW
+        elif kind == "sprint":
+            v = 0
+            label = _TAP_GO
+            colour = GREEN
+        else:
+            v = at - e.step_start
+            label = _ELAPSED
+            self.up = True
+        if e.paused:
+            label = _PAUSED
+            colour = GREY
+        self.next_label = label
+        self.next_colour = colour
+        return v
+
+    def next_due(self, now, e):
+        """When the screen next has something to draw without an input (for a runner that
+        sleeps between deadlines): the next second the digits change, GO's end, the
+        battery's next reading; -1 when nothing will change (paused, no step)."""
+        if self.go_until != NEVER:
+            return self.go_until
+        t = NEVER
+        if e.step is not None and not e.paused and not (e.step["kind"] == "sprint" and e.phase != "running"):
+            v = self._value(now, e)
+            if v > 0:
+                r = v % 1000
+                t = now + (1000 - r if self.up else (r if r else 1000))
+        if self.battery_mv is not None and (t == NEVER or self.battery_at < t):
+            t = self.battery_at if self.battery_at > now else now + BATTERY_MS
+        return t
 
     def _digit(self, i, value):
         if self.shown[i] == value:

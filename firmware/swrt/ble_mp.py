@@ -1,15 +1,21 @@
 """The sync service on MicroPython's ``bluetooth`` module (ESP32, RP2 W, unix with BTstack).
 
 GATT: the sync service (RX write, TX notify; see docs/ble-protocol.md), Device
-Information (0x180A) and Battery (0x180F). Requests are handled in the IRQ; the
-notifications they produce are sent by ``service()``, which the app calls often. A
-full controller queue (OSError ENOMEM) keeps the frame for the next call; any other
-failure to notify means the peer is gone and the connection state is dropped.
+Information (0x180A) and Battery (0x180F). Requests are handled in the IRQ; the frames
+they produce leave as a byte stream cut into notifications of MTU - 3 bytes by
+``service()``, which the app calls often. A full controller queue (OSError ENOMEM)
+keeps the same bytes for the next call; any other failure to notify means the peer is
+gone and the connection state is dropped. ``service()`` also drops a connection the
+server says to (not authenticated in time, idle, failed handshakes).
 """
 import bluetooth
 
 from swcore import syncproto as sp
 from swrt.syncfiles import KEY_FILE, load_key, plan_installer, start_service  # noqa: F401 (callers use them from here)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:                       # make typecheck: the port's own bluetooth.BLE
+    from swcore.syncproto import SyncServer
 
 try:
     from micropython import const
@@ -57,6 +63,7 @@ def start_sync(store, root="", name="Sprintwatch", model="Sprintwatch", firmware
 
 
 def advertising_payload(name, service_uuid):
+    # type: (str, str) -> tuple[bytes, bytes]
     """``(adv_data, scan_response)``: flags + 128-bit service UUID (string), then the name."""
     adv = bytearray(b"\x02\x01\x06")
     u = sp.uuid_bytes(service_uuid)
@@ -70,15 +77,17 @@ class SyncPeripheral:
     """Serves one ``SyncServer`` over BLE, one central at a time."""
 
     def __init__(self, server, name="Sprintwatch", model="Sprintwatch", firmware="0", ble=None):
+        # type: (SyncServer, str, str, str, bluetooth.BLE | None) -> None
         self.server = server
         self.name = name
         self.model = model
         self.firmware = firmware
         self.ble = ble if ble is not None else bluetooth.BLE()
-        self.conn = None
+        self.conn = None  # type: int | None
         self.pending = None     # a frame the controller had no room for
         self.notify_retries = 0
         self.handles = None
+        self.dropping = False   # a disconnect asked for, not yet confirmed
 
     def start(self, battery_pct=None):
         ble = self.ble
@@ -112,7 +121,10 @@ class SyncPeripheral:
         if event == _IRQ_CENTRAL_CONNECT:
             self.conn = data[0]
             self.pending = None
-            self.server.connect()
+            self.dropping = False
+            if not self.server.connect(peer=bytes(data[2])):
+                self._drop()          # a peer in the penalty box: let the owner in
+                return
             try:
                 self.ble.gattc_exchange_mtu(self.conn)
             except (OSError, AttributeError):
@@ -131,22 +143,33 @@ class SyncPeripheral:
     def _lost(self):
         self.conn = None
         self.pending = None
+        self.dropping = False
         self.server.disconnect()
 
+    def _drop(self):
+        if self.conn is not None and not self.dropping:
+            self.dropping = True
+            try:
+                self.ble.gap_disconnect(self.conn)
+            except OSError:
+                self._lost()
+
     def service(self):
-        """Send what is ready, up to a few frames. True when more is waiting."""
+        """Send what is ready, up to a few notifications. True when more is waiting."""
+        if self.conn is not None and not self.dropping and self.server.poll() is not None:
+            self._drop()
         for _ in range(MAX_FRAMES_PER_SERVICE):
-            if self.conn is None:
+            if self.conn is None or self.dropping:
                 return False
-            frame = self.pending if self.pending is not None else self.server.next_frame()
-            if frame is None:
+            piece = self.pending if self.pending is not None else self.server.next_piece()
+            if piece is None:
                 return False
             try:
-                self.ble.gatts_notify(self.conn, self.tx, frame)
+                self.ble.gatts_notify(self.conn, self.tx, piece)
                 self.pending = None
             except OSError as e:
+                self.pending = piece       # not sent: the same bytes next time
                 if e.args and e.args[0] == _ENOMEM:
-                    self.pending = frame   # controller queue full: same frame next time
                     self.notify_retries += 1
                     return True
                 self._lost()               # the peer went away under us

@@ -21,15 +21,24 @@ import digitalio
 import displayio
 import keypad
 import pwmio
+import supervisor
 
 from drivers.sensor import SensorError
+from swrt.cpbus import I2CMem
 from swrt.session import console_sink, session_store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:                       # make typecheck only
+    from typing import Any, Callable
+    from swrt.ble_cp import SyncPeripheral
+    from swrt.runner import Runner
 
 
 class Clock:
     """Milliseconds since the session clock started, from ``time.monotonic_ns``."""
 
     def __init__(self, monotonic_ns=None):
+        # type: (Callable[[], int] | None) -> None
         self._ns = monotonic_ns or time.monotonic_ns
         self._t0 = self._ns()
 
@@ -37,6 +46,7 @@ class Clock:
         return (self._ns() - self._t0) // 1000000
 
     def shift(self, ms):
+        # type: (int) -> None
         """Move session time by ``ms`` (a resumed session carries on from its last record)."""
         self._t0 -= ms * 1000000
 
@@ -64,6 +74,7 @@ class CueOutput:
         self.motor = 0
 
     def apply(self, t, tone_hz, motor):
+        # type: (int, int, int) -> None
         if tone_hz != self.tone and self.pwm is not None:
             if tone_hz > 0:
                 self.pwm.frequency = tone_hz
@@ -81,61 +92,33 @@ class CueOutput:
         self.apply(0, 0, 0)
 
 
+_TICKS_MASK = 0x1FFFFFFF      # supervisor.ticks_ms wraps at 2**29
+
+
 class Buttons:
-    """``keypad.Keys`` (debounced in the background) -> ``button(pressed, t_ms)``."""
+    """``keypad.Keys`` (debounced in the background) -> ``button(pressed, t_ms)``.
+
+    Nothing wakes the runner when a key changes (``wakes`` False: it polls), so each
+    edge is timed by its own ``timestamp`` (``supervisor.ticks_ms``), not by when the
+    queue was read: gestures come out the same however rarely it is polled.
+    """
+    wakes = False
 
     def __init__(self, pins, active, pull):
         self.keys = keypad.Keys(pins, value_when_pressed=bool(active), pull=pull is not None)
         self.event = keypad.Event()          # reused: draining allocates nothing
 
     def drain(self, clock, button):
+        # type: (Clock, Callable[[bool, int], Any]) -> None
         ev = self.event
         while self.keys.events.get_into(ev):
             if ev.key_number == 0:
-                button(ev.pressed, clock.now())
+                now = clock.now()
+                age = (supervisor.ticks_ms() - ev.timestamp) & _TICKS_MASK
+                button(ev.pressed, now - age if age < now else now)
 
     def deinit(self):
         self.keys.deinit()
-
-
-class I2CMem:
-    """The three ``machine.I2C`` memory calls the drivers use, over ``busio.I2C``.
-
-    ``readfrom_mem_into`` (the per-batch FIFO read) allocates nothing: the register
-    address goes out of a preallocated one-byte buffer.
-    """
-
-    def __init__(self, i2c):
-        # type: (busio.I2C) -> None
-        self.i2c = i2c
-        self._reg = bytearray(1)
-
-    def _lock(self):
-        while not self.i2c.try_lock():
-            pass
-
-    def readfrom_mem_into(self, addr, memaddr, buf):
-        self._reg[0] = memaddr
-        self._lock()
-        try:
-            self.i2c.writeto_then_readfrom(addr, self._reg, buf)
-        finally:
-            self.i2c.unlock()
-
-    def readfrom_mem(self, addr, memaddr, nbytes):
-        buf = bytearray(nbytes)
-        self.readfrom_mem_into(addr, memaddr, buf)
-        return bytes(buf)
-
-    def writeto_mem(self, addr, memaddr, buf):
-        out = bytearray(len(buf) + 1)
-        out[0] = memaddr
-        out[1:] = buf
-        self._lock()
-        try:
-            self.i2c.writeto(addr, out)
-        finally:
-            self.i2c.unlock()
 
 
 class PinOut:
@@ -212,6 +195,7 @@ class Parts:
 
 
 def _build_output(spec):
+    # type: (dict[str, Any]) -> CueOutput
     pwm = None
     enable = None
     volume = 32768
@@ -234,6 +218,7 @@ def _build_output(spec):
 
 
 def build(spec, sensor=True, clock=None):
+    # type: (dict[str, Any] | None, bool, Clock | None) -> Parts
     """Every part the board has, each built on its own so one failure spares the rest."""
     parts = Parts(spec, clock or Clock())
     if spec is None:
@@ -283,14 +268,14 @@ def prepare(root="/", sinks=(), safe=False, clock=None, save_sessions=True):
     """
     from app import App, load_plan, unload_plan_parser
     from swrt.runner import Runner
-    from swrt.session import file_reader, read_board, motion_pipeline
+    from swrt.session import PLAN_FILE_LIMIT, file_reader, read_board, motion_pipeline
 
     spec, board_error = read_board(root)
     parts = build(spec, sensor=not safe, clock=clock)
     if board_error:
         parts.faults.insert(0, ("board_fault", board_error))
     name, steps, plan_text, plan_error = load_plan(
-        (lambda: None) if safe else file_reader(root + "plan.json"))
+        (lambda: None) if safe else file_reader(root + "plan.json", PLAN_FILE_LIMIT))
     app = App(parts, name, steps, list(sinks), motion=motion_pipeline(parts, safe))
     unload_plan_parser()
     runner = Runner(app, parts, plan_error)
@@ -301,6 +286,7 @@ def prepare(root="/", sinks=(), safe=False, clock=None, save_sessions=True):
 
 
 def start_sync(runner, root="/"):
+    # type: (Runner, str) -> SyncPeripheral | None
     """The Bluetooth sync service (swrt.ble_cp, adafruit_ble) for this session's store,
     or None: no key from `sprintwatch flash`, no session store (USB mode), or no
     ``_bleio``. It never stops the session."""
@@ -316,7 +302,7 @@ def start_sync(runner, root="/"):
         from app import FIRMWARE_VERSION
         spec = runner.parts.spec or {}
         sync = ble_cp.start_sync(store, root, model=spec.get("id", "circuitpython"),
-                                 firmware=FIRMWARE_VERSION)
+                                 firmware=FIRMWARE_VERSION)  # type: SyncPeripheral
     except Exception as e:
         runner.parts.faults.append(("sync_fault", "Bluetooth sync not started: %s" % e))
         return None

@@ -14,7 +14,10 @@ from drivers.sensor import SensorError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:                       # make typecheck: see swrt/porttypes.pyi
+    from typing import Any, Callable
+    from machine import PWM, Pin
     from swrt.porttypes import Machine, Time
+    from swcore.screen import Screen
     import machine as _machine
 
 try:
@@ -48,6 +51,7 @@ class Clock:
         return self._elapsed
 
     def shift(self, ms):
+        # type: (int) -> None
         """Move session time by ``ms`` (a resumed session carries on from its last record)."""
         self._elapsed += ms
 
@@ -61,6 +65,7 @@ class CueOutput:
     """``apply(t, tone_hz, motor)`` as the cue player calls it: PWM tone + motor pin."""
 
     def __init__(self, pwm, motor_pin=None, motor_active=1, volume=32768, enable_pin=None):
+        # type: (PWM | None, Pin | None, int, int, Pin | None) -> None
         self.pwm = pwm
         self.motor_pin = motor_pin
         self.motor_active = motor_active
@@ -70,6 +75,7 @@ class CueOutput:
         self.motor = 0
 
     def apply(self, t, tone_hz, motor):
+        # type: (int, int, int) -> None
         if tone_hz != self.tone and self.pwm is not None:
             if tone_hz > 0:
                 self.pwm.freq(tone_hz)
@@ -96,7 +102,10 @@ class ButtonRing:
     whose IRQ never ran (or a ring overrun) cannot leave the button stuck "pressed".
     """
 
+    wakes = True                           # its IRQ wakes the runner's loop
+
     def __init__(self, pin, active, ticks_ms, trigger):
+        # type: (Pin, int, Callable[[], int], int) -> None
         self.pin = pin
         self.active = active
         self.ticks_ms = ticks_ms
@@ -106,6 +115,7 @@ class ButtonRing:
         self.tail = 0
         self.overwritten = 0
         self.level = 1 - active            # last level passed on: released
+        self.waker = None  # type: Any     # set by the runner: wakes its loop (ThreadSafeFlag)
         self._handler = self._irq          # one bound method, made once
         pin.irq(handler=self._handler, trigger=trigger, hard=True)
 
@@ -121,8 +131,11 @@ class ButtonRing:
             self.head = nxt
         self.stamps[i] = t
         self.levels[i] = level
+        if self.waker is not None:
+            self.waker.set()
 
     def drain(self, clock, button):
+        # type: (Clock, Callable[[bool, int], Any]) -> None
         """Feed every queued edge to ``button(pressed, t_ms)`` in order."""
         while self.tail != self.head:
             i = self.tail
@@ -139,6 +152,7 @@ class Parts:
     def __init__(self, spec, clock):
         self.spec = spec
         self.clock = clock
+        self.light_sleep = None     # machine.lightsleep where the button can end it
         self.output = CueOutput(None)
         self.display = None
         self.button = None
@@ -161,6 +175,25 @@ def open_accel(chip, i2c, address, rate_hz):
     return Driver(i2c, address, rate_hz=rate_hz)
 
 
+def light_sleep(spec, machine, pin, active):
+    # type: (dict[str, Any], Machine, Pin, int) -> Any
+    """``machine.lightsleep`` where a press of the button wakes the chip from it, else
+    None. On the ESP32 the button's RTC GPIO is its EXT0 wake source. The rp2 port's
+    light sleep is not ended by a pin (MicroPython's rp2 lightsleep wakes on its
+    timer), so a tap during it would be lost: that port idles in ``asyncio`` instead."""
+    if spec.get("port") != "esp32":
+        return None
+    try:
+        import esp32
+    except ImportError:
+        return None
+    try:
+        esp32.wake_on_ext0(pin, active)
+    except (ValueError, OSError):       # not an RTC GPIO: no wake source
+        return None
+    return getattr(machine, "lightsleep", None)
+
+
 def _pull(machine, name):
     # type: (Machine, str | None) -> int | None
     if name == "up":
@@ -171,7 +204,7 @@ def _pull(machine, name):
 
 
 def build(spec, machine, time_mod, sensor=True):
-    # type: (dict | None, Machine | None, Time, bool) -> Parts
+    # type: (dict[str, Any] | None, Machine | None, Time, bool) -> Parts
     """Every part the board has, each built on its own so one failure spares the rest."""
     clock = Clock(time_mod)
     parts = Parts(spec, clock)
@@ -196,6 +229,7 @@ def build(spec, machine, time_mod, sensor=True):
             pin = Pin(button["pin"], Pin.IN, pull) if pull is not None else Pin(button["pin"], Pin.IN)
             parts.button = ButtonRing(pin, button["active"], time_mod.ticks_ms,
                                       Pin.IRQ_FALLING | Pin.IRQ_RISING)
+            parts.light_sleep = light_sleep(spec, machine, pin, button["active"])
         except Exception as e:
             parts.faults.append(("button_fault", "button: %s" % e))
     accel = spec.get("accel")
@@ -248,7 +282,7 @@ class BatteryVoltage:
 
 
 def _build_output(spec, machine):
-    # type: (dict, Machine) -> CueOutput
+    # type: (dict[str, Any], Machine) -> CueOutput
     Pin = machine.Pin
     pwm = None
     enable = None
@@ -271,7 +305,7 @@ def _build_output(spec, machine):
 
 
 def _build_display(d, machine):
-    # type: (dict, Machine) -> object
+    # type: (dict[str, Any], Machine) -> Screen
     """The ST7789 on ``machine.SPI`` with the screen layout (swcore.screen) on top."""
     from drivers.st7789 import ST7789
     from swcore.screen import Screen
