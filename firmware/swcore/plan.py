@@ -258,10 +258,11 @@ def parse(doc):
     chk = _Checker()
     if not isinstance(doc, dict):
         raise PlanError("plan error: the plan must be a JSON object, got %s" % _type_name(doc))
-    key = _first_unknown(doc, ("name", "sets", "note", "version"))
+    key = _first_unknown(doc, _PLAN_FIELDS)
     if key is not None:
-        raise PlanError("plan error: field %s: is not a plan field (allowed: name, sets, note, version)" % _quote(key))
-LEVELS = ("beginner", "intermediate", "advanced")
+        raise PlanError("plan error: field %s: is not a plan field (allowed: %s)" % (_quote(key), ", ".join(_PLAN_FIELDS)))
+    if "level" in doc and doc["level"] not in LEVELS:
+        raise PlanError("plan error: field 'level': must be one of %s, got %s" % (", ".join(LEVELS), _show(doc["level"])))
     name = doc.get("name")
     if not isinstance(name, str) or not name.strip():
         raise PlanError("plan error: field 'name': the plan needs a name (text)")
