@@ -57,7 +57,7 @@ class ST7789:
         self._arg = bytearray(4)
         self._line = bytearray(2 * _CHUNK)
         self._views = [memoryview(self._line)[0:2 * n] for n in range(_CHUNK + 1)]
-        self._colour = -1
+        self._colour = -1   # type: int
         self.strip = bytearray(width * 8 * MAX_SCALE * 2)   # one line of text at the largest size
         self._strip_views = {}
         if rst is not None:
@@ -184,6 +184,7 @@ class ST7789:
         self._cmd(_RAMWR, view)
 
     def show(self, t, step, rep, of):
+        # type: (int, str, int, int) -> None
         """Without a screen layout on top: the step name, and rep k/n in sprints."""
         self.fill_rect(0, 0, self.width, 16, 0)
         self.text(step.encode(), 0, 0, self.width, 1, WHITE, 0)

@@ -32,6 +32,7 @@ if TYPE_CHECKING:                       # make typecheck only
     from typing import Any, Callable
     from swrt.ble_cp import SyncPeripheral
     from swrt.runner import Runner
+    from swcore.screen import Screen
 
 
 class Clock:
@@ -148,12 +149,14 @@ class SPIBus:
 
 
 def _output_pin(name, value):
+    # type: (str, bool) -> PinOut
     io = digitalio.DigitalInOut(pin(name))
     io.switch_to_output(value=value)
     return PinOut(io)
 
 
 def _build_display(d):
+    # type: (dict[str, Any]) -> Screen
     """The screen. CircuitPython starts the CLUE's ST7789 itself, as ``board.DISPLAY``
     for displayio (its console is drawn there). The firmware takes the panel over:
     ``displayio.release_displays()`` frees the SPI bus and pins, then the same ST7789
