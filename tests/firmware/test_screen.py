@@ -67,3 +67,19 @@ def test_the_per_second_path_allocates_nothing():
         finally:
             micropython.heap_unlock()
         assert screen.shown_secs == 600 - 130 + 1
+
+
+def test_a_runner_that_sleeps_between_deadlines_wakes_for_the_next_second_on_screen():
+    panel, screen, app = make("clue")
+    e = app.engine
+    app.start(0)
+    _until(app, 0, 12300)                          # Easy Jog: 587.7 s left, shown 9:48
+    assert screen.next_due(12300, e) == 13000      # 9:47 from 13.000 s
+    assert app.next_due(12300) <= 13000
+    _until(app, 12300, 905000)                     # Sprint Setup counts up from 900 s
+    assert screen.next_due(905300, e) == 906000
+    e.gesture("tap", 905400)                       # sprint armed: nothing moves on screen
+    app.service(905400)
+    assert screen.next_due(905500, e) == -1
+    e.gesture("long", 905600)                      # paused: the digits stay
+    assert e.paused and screen.next_due(905700, e) == -1
