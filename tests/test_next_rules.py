@@ -114,3 +114,27 @@ def test_next_over_a_synced_history_writes_a_plan_and_says_why(tmp_path, capsys)
     said = capsys.readouterr().out
     assert "you rated it ok" in said and "next session: 6 sprints" in said
     assert cli.main(["rate", "dev1:99", "ok", "--db", str(db_path), "--ratings", str(ratings)]) == 1
+
+
+def _walk_session(day, skipped=False):
+    events = [(0, "step_start", {"set": "Fast Walk Descents", "step": "Fast Walk Down", "kind": "timed", "index": 0}),
+              (45000, "step_end", {"set": "Fast Walk Descents", "step": "Fast Walk Down", "kind": "timed",
+                                   "index": 0, "reason": "skipped" if skipped else "time"}),
+              (45000, "session_end", {"reps": 0, "paused_ms": 0})]
+    return {"plan": "Downhill Fast Walk", "clock_set": True, "wall_s": WALL + day * 86400}, events
+
+
+def test_the_walking_stage_names_the_next_stage_after_three_completed_sessions(tmp_path, capsys):
+    hist = tmp_path / "walks"
+    hist.mkdir()
+    from host_tools import export
+    for day in range(3):
+        skipped = day == 1
+        (hist / ("w%d.json" % day)).write_bytes(export.export_bytes(*_walk_session(day, skipped), "json"))
+    args = ["next", "--plan", "beginner-walk", "--sessions", str(hist), "--ratings", str(tmp_path / "r.json")]
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert "2 Downhill Fast Walk sessions completed" in out and "the same again" in out
+    (hist / "w3.json").write_bytes(export.export_bytes(*_walk_session(3), "json"))
+    assert cli.main(args) == 0
+    assert "ready for the next stage, sprintwatch next --plan beginner-short" in capsys.readouterr().out
