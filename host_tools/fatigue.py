@@ -12,8 +12,8 @@ recordings as ``host_tools.compose`` (its ``Composer``, ``load`` and
 * from the third rep on, each rep fades: the recording is played slower (lower
   cadence, the same impacts spread out) and runs longer than the cadence alone
   explains (shorter strides cover the slope in more steps). Cadence falls about
-  5 % a rep, to at most 10 % under the fresh one (back at the recording's own
-  pace: much slower and the motion pipeline, whose run floor is 140 spm, splits a
+  6.5 % a rep, to at most 12 % under the fresh one (about the recording's own
+  pace: much slower and a motion pipeline whose run floor is 140 spm splits a
   rep in two); strides shorten 4 % a rep.
 
 This is a model of fatigue, not a recording of it: it shows the guard reacts to a
@@ -23,8 +23,8 @@ same session without the fade. Same seed, same session.
 from host_tools import compose
 
 FRESH = 0.92             # time stretch of a fresh rep (< 1: quicker than the recording)
-FADE_CADENCE = 0.055     # more stretch per rep after the first two
-MAX_FADE = 1.11          # at most this much slower than fresh
+FADE_CADENCE = 0.07       # more stretch per rep after the first two
+MAX_FADE = 1.14          # at most this much slower than fresh
 FADE_STRIDE = 0.04       # stride shortening per rep after the first two
 
 
