@@ -27,6 +27,7 @@ COMMANDS = {
     "export-plan": "host_tools.export",
     "plot": "host_tools.plot",
     "next": "host_tools.next_cmd",
+    "rate": "host_tools.next_cmd",
     "log": "host_tools.log_cmd",
     "analyze": "host_tools.analyze",
     "compose": "host_tools.compose",
