@@ -46,11 +46,19 @@ _REFRACTORY_PCT = const(45)      # no second step within this share of the last 
 _REGULAR_PCT = const(45)            # consecutive intervals differ by at most this much
 _STRIDE_MS = const(800)          # a steady rhythm this slow is one foot's strides
 _CONFIRM_STEPS = const(4)         # steps in a row before any counts
-_RUN_SPM = const(140)             # running cadence, steps per minute
 _QUICK_SPM = const(125)          # a run starts with the first of an unbroken line of steps this quick
-_RUN_IMPACT_MG = const(1900)      # running lands harder than walking, wherever it is worn
 _RUN_STEPS = const(4)             # running intervals in a row that start a bout
-_SLOW_STEPS = const(3)            # slow intervals in a row that end a bout
+_SLOW_STEPS = const(3)            # slow or easing intervals in a row that end a bout
+_CONTACT_MG = const(1000)         # above 1 g: the body is being held up (ground contact), below: flight
+
+# The run classifier (see docs/motion.md): all three must hold, over the recent steps.
+# Names in TUNABLE can be overridden per pipeline (the benchmark's leave-one-person-out search).
+RUN_SPM = 145           # cadence: walking stays below, the slowest jog above
+RUN_HEIGHT_MG = 800     # mean swing of the gravity-removed magnitude: a run lands at least this hard
+RUN_BALANCE_PCT = 35    # mean min/max of consecutive swings: both feet alike, not a big and a small bump
+EASE_CAD_PCT = 88       # a rep ends when the stride cadence falls below this share of the rep's own ...
+EASE_HEIGHT_PCT = 55    # ... or the swing below this share of the rep's own (a walk-off or jog-off)
+TUNABLE = ("RUN_SPM", "RUN_HEIGHT_MG", "RUN_BALANCE_PCT", "EASE_CAD_PCT", "EASE_HEIGHT_PCT")
 _STOP_GAP_MS = const(1200)        # no step for this long: stopped
 _LOW_STEPS = const(6)             # steps below the floor before the nudge
 
@@ -58,11 +66,14 @@ _BASE_MS = const(500)             # high-pass window: keeps steps, drops gravity
 
 
 class MotionPipeline:
-    def __init__(self, rate_hz):
+    def __init__(self, rate_hz, tune=None):
         rate = int(rate_hz)
         if rate < 10 or rate > 400:
             raise ValueError("motion: sensor rate %s Hz is outside 10..400" % rate_hz)
         self.rate = rate
+        g = globals()
+        for name in TUNABLE:
+            setattr(self, name.lower(), int(tune[name]) if tune and name in tune else g[name])
         self.base_n = rate * _BASE_MS // 1000             # gravity/offset/stride average
         self.base = array("h", [0] * self.base_n)
         self.smooth_n = max(1, (rate * 80 + 500) // 1000)
@@ -103,8 +114,16 @@ class MotionPipeline:
         self.fast = 0         # running intervals in a row
         self.fast_from = 0    # first step of that streak
         self.fast_peak = 0    # highest magnitude within the streak
-        self.fast_mag = 0     # typical step impact within the streak (moving mean)
+        self.prev_h = 0       # the previous step's swing height
+        self.prev_iv = 0      # the interval before the last one
+        self.bal = 0          # mean balance of consecutive swings, percent
+        self.h_mean = 0       # mean swing height over the recent steps
+        self.ref_spm = 0      # the bout's own running level: stride cadence ...
+        self.ref_h = 0        # ... and swing height
+        self.contact_n = 0    # samples of the bout's steps above 1 g (ground-contact proxy)
+        self.iv_contact = 0   # samples above 1 g since the last step
         self.slow = 0         # slow intervals in a row during a bout
+        self.slow_contact = 0
         self.last_fast = 0    # last running step of the bout
         self.cadence_spm = 0  # from the typical interval
         # the current or last bout
@@ -145,10 +164,12 @@ class MotionPipeline:
         cadence = 0
         if self.bout_steps > 1 and span > 0:
             cadence = (self.bout_steps - 1) * 60 * self.rate // span
+        contact = self.contact_n * 1000 // (self.rate * self.bout_steps) if self.bout_steps else 0
         return {"steps": self.bout_steps, "cadence_spm": cadence,
                 "peak_cadence_spm": self.bout_peak_spm,
                 "peak_g": round(self.bout_peak_mg / 1000, 2),
-                "moving_ms": span * 1000 // self.rate}
+                "moving_ms": span * 1000 // self.rate,
+                "contact_ms": contact}
 
     def state_name(self):
         return STATE_NAMES[self.state]
@@ -191,6 +212,8 @@ class MotionPipeline:
         if c < 0:
             c += self.base_n
         mc = base[c]                    # raw magnitude, in step with the filtered signal
+        if mc >= _CONTACT_MG:
+            self.iv_contact += 1
         d = mc - self.bsum // self.bfill
         if d > 30000:
             d = 30000
@@ -312,26 +335,55 @@ class MotionPipeline:
         elif self.seq > _CONFIRM_STEPS:
             self.steps += counted
         self.cadence_spm = 960 * self.rate // self.avg16
-        # 5. bouts (by the mean interval: left and right steps often differ)
-        if self.cadence_spm >= _RUN_SPM:
-            if self.fast == 0:
-                self.fast_from = last
-                self.fast_peak = self.swing_mag
-                self.fast_mag = self.swing_mag
-            self.fast_mag = (self.fast_mag * 3 + self.swing_mag) >> 2
-            self.fast += 1
-            if self.swing_mag > self.fast_peak:
-                self.fast_peak = self.swing_mag
-            if self.state == RUN:
+        # 5. bouts. The classifier looks at the last few steps: cadence (by the mean interval:
+        # left and right steps often differ), swing height and the balance of consecutive swings.
+        hp = self.prev_h
+        self.prev_h = h
+        bal = h * 100 // hp if hp > h else (hp * 100 // h if h > 0 else 0)
+        self.bal = (self.bal * 3 + bal) >> 2
+        self.h_mean = (self.h_mean * 3 + h) >> 2
+        contact = self.iv_contact
+        self.iv_contact = 0
+        piv = self.prev_iv
+        self.prev_iv = iv
+        running = (self.cadence_spm >= self.run_spm and self.h_mean >= self.run_height_mg
+                   and self.bal >= self.run_balance_pct)
+        if self.state == RUN:
+            # the rep's own level: the stride (two steps) against the level the bout held
+            stride_spm = 120 * self.rate // (iv + piv) if piv > 0 else self.cadence_spm
+            h2 = (h + hp) >> 1
+            easing = (self.cadence_spm < self.run_spm or stride_spm * 100 < self.ref_spm * self.ease_cad_pct
+                      or h2 * 100 < self.ref_h * self.ease_height_pct)
+            if not easing:
+                self.ref_spm += (stride_spm - self.ref_spm) >> 3
+                self.ref_h += (h2 - self.ref_h) >> 3
                 self.last_fast = p
                 self.bout_steps += 1 + self.slow   # slow steps that did not end the bout
+                self.contact_n += contact + self.slow_contact
                 self.slow = 0
+                self.slow_contact = 0
                 if self.cadence_spm > self.bout_peak_spm:
                     self.bout_peak_spm = self.cadence_spm
                 if self.swing_mag > self.bout_peak_mg:
                     self.bout_peak_mg = self.swing_mag
                 event = self._check_floor()
-            elif self.fast >= _RUN_STEPS and self.seq >= _RUN_STEPS and self.fast_mag >= _RUN_IMPACT_MG:
+            else:
+                self.slow += 1
+                self.slow_contact += contact
+                if self.slow >= _SLOW_STEPS:
+                    event = self._end_bout(self.last_fast, NONE)
+                    self.fast = 0
+                    self.state = WALK
+                    self.state_since = self.last_fast
+            return event
+        if running:
+            if self.fast == 0:
+                self.fast_from = last
+                self.fast_peak = self.swing_mag
+            self.fast += 1
+            if self.swing_mag > self.fast_peak:
+                self.fast_peak = self.swing_mag
+            if self.fast >= _RUN_STEPS and self.seq >= _RUN_STEPS:
                 start = self.fast_from
                 steps = self.fast + 1
                 if self.quick > self.fast:    # the rhythm settled a step or two into the run
@@ -343,19 +395,16 @@ class MotionPipeline:
                 self.state_since = start
                 self._start_bout(start)
                 self.bout_steps = steps
+                self.contact_n = contact * steps
                 self.bout_peak_mg = self.fast_peak
                 self.bout_peak_spm = self.cadence_spm
+                self.ref_spm = self.cadence_spm
+                self.ref_h = self.h_mean
                 self.last_fast = p
                 self.lag = self.n - start
                 event = MOVE_START
         else:
             self.fast = 0
-            if self.state == RUN:
-                self.slow += 1
-                if self.slow >= _SLOW_STEPS:
-                    event = self._end_bout(self.last_fast, NONE)
-                    self.state = WALK
-                    self.state_since = self.last_fast
         return event
 
     def _check_floor(self):
@@ -378,6 +427,8 @@ class MotionPipeline:
         self.bout_peak_spm = 0
         self.bout_peak_mg = 0
         self.slow = 0
+        self.slow_contact = 0
+        self.contact_n = 0
         self.low = 0
         self.low_sent = False
 
