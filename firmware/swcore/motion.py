@@ -35,7 +35,8 @@ CADENCE_LOW = const(3)  # armed, running, cadence below the floor for a while
 STILL = const(0)
 WALK = const(1)
 RUN = const(2)
-STATE_NAMES = ("still", "walk", "run")
+JOG = const(3)      # still running, but a rep eased off below its own level: no new rep until a walk or stop
+STATE_NAMES = ("still", "walk", "run", "jog")
 
 _MAX_MG = const(16000)           # clamp: keeps every product a small int on 32-bit ports
 _THRESHOLD_MIN_MG = const(100)    # smallest swing that can be a step
@@ -54,11 +55,12 @@ _CONTACT_MG = const(1000)         # above 1 g: the body is being held up (ground
 # The run classifier (see docs/motion.md): all three must hold, over the recent steps.
 # Names in TUNABLE can be overridden per pipeline (the benchmark's leave-one-person-out search).
 RUN_SPM = 145           # cadence: walking stays below, the slowest jog above
-RUN_HEIGHT_MG = 800     # mean swing of the gravity-removed magnitude: a run lands at least this hard
-RUN_BALANCE_PCT = 35    # mean min/max of consecutive swings: both feet alike, not a big and a small bump
-EASE_CAD_PCT = 88       # a rep ends when the stride cadence falls below this share of the rep's own ...
-EASE_HEIGHT_PCT = 55    # ... or the swing below this share of the rep's own (a walk-off or jog-off)
-TUNABLE = ("RUN_SPM", "RUN_HEIGHT_MG", "RUN_BALANCE_PCT", "EASE_CAD_PCT", "EASE_HEIGHT_PCT")
+RUN_HEIGHT_MG = 800     # mean swing of the gravity-removed magnitude: a run lands at least this hard ...
+RUN_OVER_WALK_PCT = 150  # ... and this much harder than the walking steps seen at the same placement
+EASE_CAD_PCT = 88       # a rep ends when its stride cadence falls below this share of the rep's own ...
+EASE_EFFORT_PCT = 70    # ... or its effort (stride cadence x swing) below this share (a walk-off or a
+                        # jog-off), or its cadence to a walking one
+TUNABLE = ("RUN_SPM", "RUN_HEIGHT_MG", "RUN_OVER_WALK_PCT", "EASE_CAD_PCT", "EASE_EFFORT_PCT")
 _STOP_GAP_MS = const(1200)        # no step for this long: stopped
 _LOW_STEPS = const(6)             # steps below the floor before the nudge
 
@@ -116,10 +118,11 @@ class MotionPipeline:
         self.fast_peak = 0    # highest magnitude within the streak
         self.prev_h = 0       # the previous step's swing height
         self.prev_iv = 0      # the interval before the last one
-        self.bal = 0          # mean balance of consecutive swings, percent
         self.h_mean = 0       # mean swing height over the recent steps
+        self.walk_h = 0       # typical swing of the walking steps (0: none seen yet)
+        self.stride_spm = 0   # cadence over the last strides (two steps each), smoothed
         self.ref_spm = 0      # the bout's own running level: stride cadence ...
-        self.ref_h = 0        # ... and swing height
+        self.ref_effort = 0   # ... and stride cadence x swing / 64
         self.contact_n = 0    # samples of the bout's steps above 1 g (ground-contact proxy)
         self.iv_contact = 0   # samples above 1 g since the last step
         self.slow = 0         # slow intervals in a row during a bout
@@ -149,7 +152,8 @@ class MotionPipeline:
         self.cadence_floor = int(cadence_floor_spm or 0)
         self.low = 0
         self.low_sent = False
-        if self.state == RUN:      # already running at the tap: the rep starts now
+        if self.state == RUN or self.state == JOG:   # already running at the tap: the rep starts now
+            self.state = RUN
             self._start_bout(self.n)
             self.pending = MOVE_START
             self.pending_lag = 0
@@ -286,6 +290,9 @@ class MotionPipeline:
             if self.quick == 0:
                 self.quick_from = last
             self.quick += 1
+        elif (self.quick >= 2 and self.avg16 <= self.quick_iv * 16
+              and -_REGULAR_PCT * self.avg16 <= (iv * 16 - 2 * self.avg16) * 100 <= _REGULAR_PCT * self.avg16):
+            self.quick += 2                # one quick step too weak to see
         else:
             self.quick = 0
         if iv <= 0 or iv > self.max_iv * 2:
@@ -305,6 +312,7 @@ class MotionPipeline:
                 self.avg16 += (iv * 16 - self.avg16) >> 2
             elif self.seq >= _CONFIRM_STEPS and iv - avg * 2 <= tol and avg * 2 - iv <= tol:
                 counted = 2     # one step too weak to see: count it, keep the rhythm
+                iv >>= 1        # (and take it as two steps below)
                 self.seq += 1
             elif iv <= self.max_iv:
                 self.seq = 2    # this interval may start a new regular run
@@ -336,27 +344,31 @@ class MotionPipeline:
             self.steps += counted
         self.cadence_spm = 960 * self.rate // self.avg16
         # 5. bouts. The classifier looks at the last few steps: cadence (by the mean interval:
-        # left and right steps often differ), swing height and the balance of consecutive swings.
+        # left and right steps often differ) and swing height, against the walking steps seen here.
         hp = self.prev_h
         self.prev_h = h
-        bal = h * 100 // hp if hp > h else (hp * 100 // h if h > 0 else 0)
-        self.bal = (self.bal * 3 + bal) >> 2
         self.h_mean = (self.h_mean * 3 + h) >> 2
         contact = self.iv_contact
         self.iv_contact = 0
         piv = self.prev_iv
         self.prev_iv = iv
+        if self.seq >= _CONFIRM_STEPS and self.cadence_spm < _QUICK_SPM and self.state == WALK:
+            # a walking step: how hard walking lands here
+            self.walk_h = h if self.walk_h == 0 else self.walk_h + ((h - self.walk_h) >> 4)
         running = (self.cadence_spm >= self.run_spm and self.h_mean >= self.run_height_mg
-                   and self.bal >= self.run_balance_pct)
+                   and self.h_mean * 100 >= self.walk_h * self.run_over_walk_pct)
         if self.state == RUN:
-            # the rep's own level: the stride (two steps) against the level the bout held
-            stride_spm = 120 * self.rate // (iv + piv) if piv > 0 else self.cadence_spm
-            h2 = (h + hp) >> 1
-            easing = (self.cadence_spm < self.run_spm or stride_spm * 100 < self.ref_spm * self.ease_cad_pct
-                      or h2 * 100 < self.ref_h * self.ease_height_pct)
-            if not easing:
-                self.ref_spm += (stride_spm - self.ref_spm) >> 3
-                self.ref_h += (h2 - self.ref_h) >> 3
+            # the rep's own level against the last strides (two steps: left and right alike)
+            if piv > 0:
+                self.stride_spm += (120 * self.rate // (iv + piv) - self.stride_spm) >> 1
+            effort = self.stride_spm * ((h + hp) >> 1) >> 6
+            easing = (self.cadence_spm < self.run_spm or self.stride_spm * 100 < self.ref_spm * self.ease_cad_pct
+                      or effort * 100 < self.ref_effort * self.ease_effort_pct)
+            if not easing:   # the level follows a rising effort soon, a fading one only slowly
+                d = self.stride_spm - self.ref_spm
+                self.ref_spm += d >> 3 if d > 0 else -((-d) >> 6)
+                d = effort - self.ref_effort
+                self.ref_effort += d >> 3 if d > 0 else -((-d) >> 6)
                 self.last_fast = p
                 self.bout_steps += 1 + self.slow   # slow steps that did not end the bout
                 self.contact_n += contact + self.slow_contact
@@ -373,8 +385,18 @@ class MotionPipeline:
                 if self.slow >= _SLOW_STEPS:
                     event = self._end_bout(self.last_fast, NONE)
                     self.fast = 0
-                    self.state = WALK
+                    self.slow = 0
+                    self.state = JOG
                     self.state_since = self.last_fast
+            return event
+        if self.state == JOG:       # eased off a rep: a new one needs a walk or a stop first
+            if running:
+                self.slow = 0
+            else:
+                self.slow += 1
+                if self.slow >= _SLOW_STEPS:
+                    self.state = WALK
+                    self.state_since = p
             return event
         if running:
             if self.fast == 0:
@@ -398,8 +420,9 @@ class MotionPipeline:
                 self.contact_n = contact * steps
                 self.bout_peak_mg = self.fast_peak
                 self.bout_peak_spm = self.cadence_spm
+                self.stride_spm = self.cadence_spm
                 self.ref_spm = self.cadence_spm
-                self.ref_h = self.h_mean
+                self.ref_effort = self.cadence_spm * self.h_mean >> 6
                 self.last_fast = p
                 self.lag = self.n - start
                 event = MOVE_START
