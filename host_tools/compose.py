@@ -37,6 +37,7 @@ RUN_REFERENCE = "ankle-outdoor-run-25min"   # same run at the ankle: where the s
 
 ANKLE_IMPACT_MG = 3000      # as in the truth file: an ankle impact is a stride
 MAX_STRIDE_MS = 1000        # strides further apart than this: the runner slowed or stopped
+MIN_RUN_S = 3               # a shorter line of strides is part of a stop
 MAX_MG = 16000              # the sensors' +-16 g range: a harder landing clips there
 
 # How a rep is run and how it ends (``--variant``); "mixed" draws one of these for each rep.
@@ -83,19 +84,29 @@ def ankle_strides(rate):
 def run_segments(rate):
     """The 25-minute run labelled: [(start, end, "run"|"stop")] sample ranges, from the ankle's strides.
 
-    A "run" is a stretch of strides each within MAX_STRIDE_MS of the last; whatever lies between
-    two of them (the runner slowed to a stop, stood, walked) is a "stop"."""
+    A "run" is a line of strides each within MAX_STRIDE_MS of the last (one missed impact inside a
+    long line is bridged), at least MIN_RUN_S long; whatever lies between two runs (the runner
+    slowed, walked, stood) is a "stop"."""
     impacts = ankle_strides(rate)
     max_gap = MAX_STRIDE_MS * rate // 1000
     runs = []
     start = impacts[0]
     for a, b in zip(impacts, impacts[1:] + [10 ** 9]):
         if b - a > max_gap:
-            runs.append((start, a))
+            runs.append([start, a])
             start = b
+    merged = []
+    for r in runs:
+        if merged and r[0] - merged[-1][1] <= 2 * max_gap and r[1] - r[0] >= 3 * rate \
+                and merged[-1][1] - merged[-1][0] >= 3 * rate:
+            merged[-1][1] = r[1]
+        else:
+            merged.append(r)
     out = []
     prev = 0
-    for a, b in runs:
+    for a, b in merged:
+        if b - a < MIN_RUN_S * rate:
+            continue
         if a > prev:
             out.append((prev, a, "stop"))
         out.append((a, b, "run"))

@@ -41,10 +41,10 @@ STATE_NAMES = ("still", "walk", "run", "jog")
 _MAX_MG = const(16000)           # clamp: keeps every product a small int on 32-bit ports
 _THRESHOLD_MIN_MG = const(100)    # smallest swing that can be a step
 _THRESHOLD_PCT = const(20)        # threshold: this share of the recent swing height
-_MIN_INTERVAL_MS = const(240)     # 250 steps/min is faster than any sprinter
+_MIN_INTERVAL_MS = const(240)     # no two steps closer than this while walking ...
+_MIN_RUN_INTERVAL_MS = const(190)  # ... or while running (240 steps/min, left and right unalike at the hip)
 _MAX_INTERVAL_MS = const(1300)    # slower than this is not walking
 _REFRACTORY_PCT = const(45)      # no second step within this share of the last interval
-_REGULAR_PCT = const(45)            # consecutive intervals differ by at most this much
 _STRIDE_MS = const(800)          # a steady rhythm this slow is one foot's strides
 _CONFIRM_STEPS = const(4)         # steps in a row before any counts
 _QUICK_SPM = const(125)          # a run starts with the first of an unbroken line of steps this quick
@@ -58,9 +58,10 @@ RUN_SPM = 145           # cadence: walking stays below, the slowest jog above
 RUN_HEIGHT_MG = 800     # mean swing of the gravity-removed magnitude: a run lands at least this hard ...
 RUN_OVER_WALK_PCT = 150  # ... and this much harder than the walking steps seen at the same placement
 EASE_CAD_PCT = 88       # a rep ends when its stride cadence falls below this share of the rep's own ...
-EASE_EFFORT_PCT = 70    # ... or its effort (stride cadence x swing) below this share (a walk-off or a
+EASE_EFFORT_PCT = 65    # ... or its effort (stride cadence x swing) below this share (a walk-off or a
                         # jog-off), or its cadence to a walking one
-TUNABLE = ("RUN_SPM", "RUN_HEIGHT_MG", "RUN_OVER_WALK_PCT", "EASE_CAD_PCT", "EASE_EFFORT_PCT")
+REGULAR_PCT = 45        # steps: consecutive intervals differ by at most this much
+TUNABLE = ("REGULAR_PCT", "RUN_SPM", "RUN_HEIGHT_MG", "RUN_OVER_WALK_PCT", "EASE_CAD_PCT", "EASE_EFFORT_PCT")
 _STOP_GAP_MS = const(1200)        # no step for this long: stopped
 _LOW_STEPS = const(6)             # steps below the floor before the nudge
 
@@ -83,6 +84,7 @@ class MotionPipeline:
         self.half = self.base_n // 2
         self.delay = self.half + (self.smooth_n - 1) // 2  # filter delay, samples
         self.min_iv = rate * _MIN_INTERVAL_MS // 1000
+        self.min_run_iv = rate * _MIN_RUN_INTERVAL_MS // 1000
         self.max_iv = rate * _MAX_INTERVAL_MS // 1000
         self.gap = rate * _STOP_GAP_MS // 1000
         self.quick_iv = rate * 60 // _QUICK_SPM
@@ -277,8 +279,9 @@ class MotionPipeline:
         if last >= 0:
             iv = p - last
             refractory = (self.avg16 >> 4) * _REFRACTORY_PCT // 100 if self.seq > 1 else 0
-            if refractory < self.min_iv:
-                refractory = self.min_iv
+            least = self.min_run_iv if self.seq > 1 and self.avg16 <= self.quick_iv * 16 else self.min_iv
+            if refractory < least:
+                refractory = least
             if iv < refractory:
                 return NONE     # a second bump within one step
         else:
@@ -291,7 +294,7 @@ class MotionPipeline:
                 self.quick_from = last
             self.quick += 1
         elif (self.quick >= 2 and self.avg16 <= self.quick_iv * 16
-              and -_REGULAR_PCT * self.avg16 <= (iv * 16 - 2 * self.avg16) * 100 <= _REGULAR_PCT * self.avg16):
+              and -self.regular_pct * self.avg16 <= (iv * 16 - 2 * self.avg16) * 100 <= self.regular_pct * self.avg16):
             self.quick += 2                # one quick step too weak to see
         else:
             self.quick = 0
@@ -303,7 +306,7 @@ class MotionPipeline:
         avg = (self.avg16 + 8) >> 4
         counted = 1
         if self.seq > 1:
-            tol = avg * _REGULAR_PCT // 100
+            tol = avg * self.regular_pct // 100
             diff = iv - avg
             if diff < 0:
                 diff = -diff
@@ -361,14 +364,14 @@ class MotionPipeline:
             # the rep's own level against the last strides (two steps: left and right alike)
             if piv > 0:
                 self.stride_spm += (120 * self.rate // (iv + piv) - self.stride_spm) >> 1
-            effort = self.stride_spm * ((h + hp) >> 1) >> 6
+            effort = self.stride_spm * self.h_mean >> 6
             easing = (self.cadence_spm < self.run_spm or self.stride_spm * 100 < self.ref_spm * self.ease_cad_pct
                       or effort * 100 < self.ref_effort * self.ease_effort_pct)
             if not easing:   # the level follows a rising effort soon, a fading one only slowly
                 d = self.stride_spm - self.ref_spm
-                self.ref_spm += d >> 3 if d > 0 else -((-d) >> 6)
+                self.ref_spm += (d + 7) >> 3 if d > 0 else -((15 - d) >> 4)
                 d = effort - self.ref_effort
-                self.ref_effort += d >> 3 if d > 0 else -((-d) >> 6)
+                self.ref_effort += (d + 7) >> 3 if d > 0 else -((15 - d) >> 4)
                 self.last_fast = p
                 self.bout_steps += 1 + self.slow   # slow steps that did not end the bout
                 self.contact_n += contact + self.slow_contact
