@@ -77,6 +77,7 @@ class App:
         self.slope = None    # a SlopeMeter while a step measures the slope
         self.tick_at = -1    # next once-a-second sprint summary, -1 outside sprints
         self.tick_peak = 0   # highest magnitude (mg) since the last summary
+        self.capture = None  # a swcore.capture.RawCapture when the plan asks for raw capture
 
     def emit(self, t, event, fields):
         if event == "cue":
@@ -102,6 +103,8 @@ class App:
         elif event == "step_end" and self.slope is not None:
             self.slope = None
             _unload(("swcore.slope",))
+        if event == "session_end" and self.capture is not None:
+            self.capture.flush()            # the last part-block, before the log closes
         for sink in self.sinks:
             sink(t, event, fields)
 
@@ -123,6 +126,8 @@ class App:
 
     def sample(self, ax, ay, az, t):
         """One accelerometer sample (milli-g) taken at ``t``; the hot path."""
+        if self.capture is not None:
+            self.capture.add(ax, ay, az, t)
         if self.motion is not None:
             code = self.motion.feed(ax, ay, az)
             if self.tick_at >= 0 and self.motion.mag > self.tick_peak:
@@ -170,6 +175,8 @@ class App:
     def service(self, now):
         g = self.gestures.poll(now)
         if g != NO_GESTURE:
+            if self.capture is not None:    # the taps label a raw capture (export-trace)
+                self.emit(self.gestures.gesture_t, "gesture", {"gesture": GESTURE_NAMES[g]})
             self.engine.gesture(GESTURE_NAMES[g], self.gestures.gesture_t)
         self.engine.tick(self.gestures.settled_until(now))
         while 0 <= self.tick_at <= now and self.motion is not None:
@@ -204,4 +211,8 @@ def start_log(store, app, plan_text, faults=None):
         return None
     writer.on_warning = app.warn
     app.sinks.append(writer)
+    if app.motion is not None and plan_text and '"capture"' in plan_text:
+        from swcore.capture import capture_wanted, RawCapture
+        if capture_wanted(plan_text):
+            app.capture = RawCapture(writer, app.motion.rate, app.warn)
     return writer

@@ -58,7 +58,7 @@ RUN_SPM = 145           # cadence: walking stays below, the slowest jog above
 RUN_HEIGHT_MG = 800     # mean swing of the gravity-removed magnitude: a run lands at least this hard ...
 RUN_OVER_WALK_PCT = 150  # ... and this much harder than the walking steps seen at the same placement
 EASE_CAD_PCT = 88       # a rep ends when its stride cadence falls below this share of the rep's own ...
-EASE_EFFORT_PCT = 65    # ... or its effort (stride cadence x swing) below this share (a walk-off or a
+EASE_EFFORT_PCT = 75    # ... or its effort (stride cadence x swing) below this share (a walk-off or a
                         # jog-off), or its cadence to a walking one
 REGULAR_PCT = 45        # steps: consecutive intervals differ by at most this much
 TUNABLE = ("REGULAR_PCT", "RUN_SPM", "RUN_HEIGHT_MG", "RUN_OVER_WALK_PCT", "EASE_CAD_PCT", "EASE_EFFORT_PCT")
@@ -119,12 +119,14 @@ class MotionPipeline:
         self.fast_from = 0    # first step of that streak
         self.fast_peak = 0    # highest magnitude within the streak
         self.prev_h = 0       # the previous step's swing height
+        self.doubled = False  # the last interval was taken as two steps (one too weak to see)
         self.prev_iv = 0      # the interval before the last one
         self.h_mean = 0       # mean swing height over the recent steps
         self.walk_h = 0       # typical swing of the walking steps (0: none seen yet)
         self.stride_spm = 0   # cadence over the last strides (two steps each), smoothed
         self.ref_spm = 0      # the bout's own running level: stride cadence ...
         self.ref_effort = 0   # ... and stride cadence x swing / 64
+        self.ref_fade = 0     # steps below the level since it last came down
         self.contact_n = 0    # samples of the bout's steps above 1 g (ground-contact proxy)
         self.iv_contact = 0   # samples above 1 g since the last step
         self.slow = 0         # slow intervals in a row during a bout
@@ -305,6 +307,8 @@ class MotionPipeline:
             return NONE
         avg = (self.avg16 + 8) >> 4
         counted = 1
+        doubled = self.doubled
+        self.doubled = False
         if self.seq > 1:
             tol = avg * self.regular_pct // 100
             diff = iv - avg
@@ -313,10 +317,12 @@ class MotionPipeline:
             if diff <= tol:
                 self.seq += 1
                 self.avg16 += (iv * 16 - self.avg16) >> 2
-            elif self.seq >= _CONFIRM_STEPS and iv - avg * 2 <= tol and avg * 2 - iv <= tol:
+            elif (self.seq >= _CONFIRM_STEPS and iv - avg * 2 <= tol and avg * 2 - iv <= tol
+                  and not (doubled and self.state == RUN)):    # twice running: a walk, not weak steps
                 counted = 2     # one step too weak to see: count it, keep the rhythm
                 iv >>= 1        # (and take it as two steps below)
                 self.seq += 1
+                self.doubled = True
             elif iv <= self.max_iv:
                 self.seq = 2    # this interval may start a new regular run
                 self.seq_from = last
@@ -367,11 +373,18 @@ class MotionPipeline:
             effort = self.stride_spm * self.h_mean >> 6
             easing = (self.cadence_spm < self.run_spm or self.stride_spm * 100 < self.ref_spm * self.ease_cad_pct
                       or effort * 100 < self.ref_effort * self.ease_effort_pct)
-            if not easing:   # the level follows a rising effort soon, a fading one only slowly
+            if not easing:   # the level follows a rising effort soon, a fading one only slowly:
+                # at most 1 step/min every 4 steps (a runner tiring over minutes, not a jog-off)
                 d = self.stride_spm - self.ref_spm
-                self.ref_spm += (d + 7) >> 3 if d > 0 else -((15 - d) >> 4)
+                if d > 0:
+                    self.ref_spm += (d + 7) >> 3
+                else:
+                    self.ref_fade += 1
+                    if self.ref_fade >= 4:
+                        self.ref_fade = 0
+                        self.ref_spm -= 1
                 d = effort - self.ref_effort
-                self.ref_effort += (d + 7) >> 3 if d > 0 else -((15 - d) >> 4)
+                self.ref_effort += (d + 7) >> 3 if d > 0 else -((-d + 63) >> 6)
                 self.last_fast = p
                 self.bout_steps += 1 + self.slow   # slow steps that did not end the bout
                 self.contact_n += contact + self.slow_contact

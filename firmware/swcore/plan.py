@@ -168,8 +168,11 @@ def parse(doc):
     if not isinstance(doc, dict):
         raise PlanError("plan error: the plan must be a JSON object, got %s" % _type_name(doc))
     for key in doc:
-        if key not in ("name", "sets", "note", "version"):
-            raise PlanError("plan error: field %s: is not a plan field (allowed: name, sets, note, version)" % repr(key))
+        if key not in ("name", "sets", "note", "version", "capture"):
+            raise PlanError("plan error: field %s: is not a plan field (allowed: name, sets, note, version, capture)"
+                            % repr(key))
+    if "capture" in doc and not isinstance(doc["capture"], bool):
+        raise PlanError("plan error: field 'capture': must be true or false, got %s" % _type_name(doc["capture"]))
     name = doc.get("name")
     if not isinstance(name, str) or not name.strip():
         raise PlanError("plan error: field 'name': the plan needs a name (text)")
