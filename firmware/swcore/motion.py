@@ -84,7 +84,7 @@ class MotionPipeline:
         self.half = self.base_n // 2
         self.delay = self.half + (self.smooth_n - 1) // 2  # filter delay, samples
         self.min_iv = rate * _MIN_INTERVAL_MS // 1000
-        self.min_run_iv = rate * _MIN_RUN_INTERVAL_MS // 1000
+        self.min_run_iv = (rate * _MIN_RUN_INTERVAL_MS + 999) // 1000
         self.max_iv = rate * _MAX_INTERVAL_MS // 1000
         self.gap = rate * _STOP_GAP_MS // 1000
         self.quick_iv = rate * 60 // _QUICK_SPM
@@ -120,10 +120,13 @@ class MotionPipeline:
         self.fast_peak = 0    # highest magnitude within the streak
         self.prev_h = 0       # the previous step's swing height
         self.doubled = False  # the last interval was taken as two steps (one too weak to see)
+        self.dbl_hist = 0     # which of the last four intervals of a run were such doubles (bits)
         self.prev_iv = 0      # the interval before the last one
+        self.iv2 = 0          # and the two before that
+        self.iv3 = 0
         self.h_mean = 0       # mean swing height over the recent steps
         self.walk_h = 0       # typical swing of the walking steps (0: none seen yet)
-        self.stride_spm = 0   # cadence over the last strides (two steps each), smoothed
+        self.stride_spm = 0   # cadence over the last two strides (four steps)
         self.ref_spm = 0      # the bout's own running level: stride cadence ...
         self.ref_effort = 0   # ... and stride cadence x swing / 64
         self.ref_fade = 0     # steps below the level since it last came down
@@ -318,7 +321,8 @@ class MotionPipeline:
                 self.seq += 1
                 self.avg16 += (iv * 16 - self.avg16) >> 2
             elif (self.seq >= _CONFIRM_STEPS and iv - avg * 2 <= tol and avg * 2 - iv <= tol
-                  and not (doubled and self.state == RUN)):    # twice running: a walk, not weak steps
+                  and not (self.state == RUN and (doubled or 4 * (iv - avg * 2) > avg or 4 * (avg * 2 - iv) > avg))):
+                # (while running: only a close double, and never twice running: that is a walk)
                 counted = 2     # one step too weak to see: count it, keep the rhythm
                 iv >>= 1        # (and take it as two steps below)
                 self.seq += 1
@@ -361,30 +365,38 @@ class MotionPipeline:
         self.iv_contact = 0
         piv = self.prev_iv
         self.prev_iv = iv
+        iv4 = iv + piv + self.iv2 + self.iv3     # the last two strides (four steps)
+        full4 = piv > 0 and self.iv2 > 0 and self.iv3 > 0
+        self.iv3 = self.iv2
+        self.iv2 = piv
         if self.seq >= _CONFIRM_STEPS and self.cadence_spm < _QUICK_SPM and self.state == WALK:
             # a walking step: how hard walking lands here
             self.walk_h = h if self.walk_h == 0 else self.walk_h + ((h - self.walk_h) >> 4)
         running = (self.cadence_spm >= self.run_spm and self.h_mean >= self.run_height_mg
                    and self.h_mean * 100 >= self.walk_h * self.run_over_walk_pct)
+        if full4:
+            self.stride_spm = 240 * self.rate // iv4
         if self.state == RUN:
             # the rep's own level against the last strides (two steps: left and right alike)
-            if piv > 0:
-                self.stride_spm += (120 * self.rate // (iv + piv) - self.stride_spm) >> 1
             effort = self.stride_spm * self.h_mean >> 6
+            # a step too weak to see now and then is running; two in four steps is a walk's rhythm
+            d = self.dbl_hist = ((self.dbl_hist << 1) | (1 if self.doubled else 0)) & 15
             easing = (self.cadence_spm < self.run_spm or self.stride_spm * 100 < self.ref_spm * self.ease_cad_pct
-                      or effort * 100 < self.ref_effort * self.ease_effort_pct)
-            if not easing:   # the level follows a rising effort soon, a fading one only slowly:
-                # at most 1 step/min every 4 steps (a runner tiring over minutes, not a jog-off)
+                      or effort * 100 < self.ref_effort * self.ease_effort_pct
+                      or (d & 1) + (d >> 1 & 1) + (d >> 2 & 1) + (d >> 3) >= 2)
+            if not easing:   # the level follows a rising effort (slowly: not the jitter of the
+                # rate's sampling) and a fading one slower still: at most 1 step/min every 4
+                # steps (a runner tiring over minutes, not a jog-off)
                 d = self.stride_spm - self.ref_spm
                 if d > 0:
-                    self.ref_spm += (d + 7) >> 3
+                    self.ref_spm += (d + 15) >> 4
                 else:
                     self.ref_fade += 1
                     if self.ref_fade >= 4:
                         self.ref_fade = 0
                         self.ref_spm -= 1
                 d = effort - self.ref_effort
-                self.ref_effort += (d + 7) >> 3 if d > 0 else -((-d + 63) >> 6)
+                self.ref_effort += (d + 15) >> 4 if d > 0 else -((-d + 63) >> 6)
                 self.last_fast = p
                 self.bout_steps += 1 + self.slow   # slow steps that did not end the bout
                 self.contact_n += contact + self.slow_contact
@@ -406,11 +418,11 @@ class MotionPipeline:
                     self.state_since = self.last_fast
             return event
         if self.state == JOG:       # eased off a rep: a new one needs a walk or a stop first
-            if running:
+            if self.cadence_spm >= self.run_spm or self.stride_spm >= self.run_spm:
                 self.slow = 0
             else:
                 self.slow += 1
-                if self.slow >= _SLOW_STEPS:
+                if self.slow >= 2 * _SLOW_STEPS:
                     self.state = WALK
                     self.state_since = p
             return event
