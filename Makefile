@@ -34,7 +34,7 @@ stubs: $(STAMP)
 typecheck: stubs
 	$(BIN)/python -m host_tools.typecheck
 
-# The plan, log and store fuzzers (tests/fuzz/fuzz_*.py: one file per fuzzer) on
+# The plan, log, store and sync fuzzers (tests/fuzz/fuzz_*.py: one file per fuzzer) on
 # CPython and the MicroPython unix port, with oracles; FUZZ_SECONDS shared between them.
 FUZZ_SECONDS ?= 600
 fuzz: $(STAMP)

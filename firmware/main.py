@@ -55,7 +55,10 @@ def start_sync(runner, root=""):
         return None
     try:
         from app import FIRMWARE_VERSION
-        sync = ble_mp.start_sync(store, root, firmware=FIRMWARE_VERSION)
+        from swcore.battery import level as battery_level
+        pct = battery_level(runner.parts.battery_mv)   # the Battery Service's 0x2A19
+        level = (lambda: pct) if pct is not None else None
+        sync = ble_mp.start_sync(store, root, firmware=FIRMWARE_VERSION, battery=level)
     except Exception as e:
         runner.parts.faults.append(("sync_fault", "Bluetooth sync not started: %s" % e))
         return None

@@ -27,6 +27,7 @@ COMMANDS = {
     "export-plan": "host_tools.export",
     "plot": "host_tools.plot",
     "next": "host_tools.next_cmd",
+    "rate": "host_tools.next_cmd",
     "log": "host_tools.log_cmd",
     "analyze": "host_tools.analyze",
     "compose": "host_tools.compose",
@@ -117,6 +118,8 @@ def build_parser(modules=None):
 def describe_error(e):
     """One line saying what went wrong, for an exception no command turned into a message."""
     import json
+    if getattr(e, "user_error", False):     # a module's own clear message (e.g. SessionDBError)
+        return str(e)
     name = getattr(e, "filename", None)
     if isinstance(e, FileNotFoundError) and name:
         return "no such file or folder: %s" % name

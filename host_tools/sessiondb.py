@@ -41,6 +41,11 @@ CREATE TABLE IF NOT EXISTS partials (
 """
 
 
+class SessionDBError(ValueError):
+    """A database file that cannot be used; the message names it."""
+    user_error = True       # host_tools.cli prints the message as it is
+
+
 class SessionDB:
     def __init__(self, path=DEFAULT_DB):
         self.path = Path(path)
@@ -51,10 +56,14 @@ class SessionDB:
         if fresh:           # created owner-only: sessions are personal data
             os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
         self.db = sqlite3.connect(str(self.path))
-        _from_crc32(self.db)
-        self.db.executescript(SCHEMA)
-        self.db.commit()
-        self._keys_out_of_database()
+        try:
+            _from_crc32(self.db)
+            self.db.executescript(SCHEMA)
+            self.db.commit()
+            self._keys_out_of_database()
+        except sqlite3.DatabaseError as e:
+            self.db.close()
+            raise SessionDBError("%s is not a Sprintwatch session database (%s)" % (self.path, e))
 
     # -- keys: in the 0600 key file, never in the database
     def _read_keys(self):

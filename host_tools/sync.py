@@ -37,6 +37,7 @@ class SyncReport:
         self.refused = []        # ACKs the device refused (session id, message)
         self.tampered = 0        # connections ended because a device frame failed its tag or counter
         self.firmware = None     # the device's firmware version (its INFO "fw")
+        self.battery_pct = None  # the device's battery level (STATUS), when it measures one
 
 
 def session_metadata(data):
@@ -56,6 +57,12 @@ def session_metadata(data):
             if k in header:
                 meta[k] = header[k]
     meta["records"] = len(records)
+    for r in records:            # the battery record the firmware logs at the start
+        if r[1] == "battery":
+            for k in ("battery_mv", "battery_pct", "external", "no_cell"):
+                if k in r[2]:
+                    meta[k] = r[2][k]
+            break
     meta["reps"] = sum(1 for r in records if r[1] == "rep")
     ends = [r for r in records if r[1] == "session_end"]
     meta["ended"] = bool(ends)
@@ -92,7 +99,7 @@ async def sync(transport, db, progress=None, clock=time.time, log=lambda msg: No
                 return report
             finally:
                 await transport.close()
-        except LinkLost as e:
+        except (LinkLost, TimeoutError) as e:   # a device that stops answering: reconnect too
             if isinstance(e, TamperedFrame):
                 report.tampered += 1
             _save_partials(db, report, state)
@@ -137,6 +144,7 @@ async def _session_steps(client, db, report, state, progress, clock, log):
     if key is None:
         raise AuthError("no key for device %s in %s (provision it with sprintwatch flash)" % (dev, db.path))
     await client.authenticate(key, dev)
+    report.battery_pct = (await client.status()).get("battery_pct")
     # All of them, not just those after the newest acked id: the list is short (the
     # device deletes acked sessions when it needs room) and this survives a device
     # whose storage was wiped and whose ids start again.

@@ -34,6 +34,9 @@ def add_device_args(p):
     add_db_arg(p)
     p.add_argument("--board", help="with --sim: the board to simulate (boards/NAME.json); a "
                                    "CircuitPython board serves the sync with adafruit_ble")
+    p.add_argument("--pair", action="store_true",
+                   help="also pair and bond at the link layer (LE Secure Connections, Just Works) where "
+                        "the adapter supports it; the sync protocol encrypts and authenticates either way")
 
 
 def register(sub):
@@ -74,7 +77,7 @@ async def open_transport(args, db):
     """The transport the arguments ask for; with ``--sim`` also the simulated device."""
     if not args.sim:
         from host_tools.transport_bleak import BleakTransport
-        yield BleakTransport(address=args.address)
+        yield BleakTransport(address=args.address, pair=getattr(args, "pair", False))
         return
     from host_tools import simstore
     from host_tools.simdevice import SimDevice
@@ -103,7 +106,7 @@ async def open_transport(args, db):
         tmp.replace(folder / "plan.json")
     dev = await device_cls(store, key, install_plan=install_plan).start()
     try:
-        yield BumbleTransport(dev.link, address=args.address)
+        yield BumbleTransport(dev.link, address=args.address, pair=getattr(args, "pair", False))
     finally:
         await dev.stop()
 
@@ -121,8 +124,10 @@ def cmd_sync(args):
 
     async def run():
         async with open_transport(args, db) as transport:
-            return await sync.sync(transport, db, progress=progress,
-                                   log=lambda m: print(m, file=sys.stderr))
+            report = await sync.sync(transport, db, progress=progress,
+                                     log=lambda m: print(m, file=sys.stderr))
+            report.link_encrypted = getattr(transport, "link_encrypted", False)
+            return report
     try:
         report = asyncio.run(run())
     except (AuthError, sync.SyncFailed, LinkLost, DeviceError, NoBluetooth, VersionError) as e:
@@ -142,10 +147,17 @@ def cmd_sync(args):
                                                    "" if len(report.synced) == 1 else "s", total))
         for sid, size in report.synced:
             print("  session %d  %s" % (sid, describe(db.sessions(dev), sid)))
+    for sid, why in getattr(report, "refused", []):
+        print("session %d kept here but not acknowledged: %s" % (sid, why))
     extra = set(report.acked) - {sid for sid, _ in report.synced}
     if extra:
         print("acknowledged %d session(s) stored earlier" % len(extra))
     print("device clock set to %s" % _when(report.clock_set))
+    if report.battery_pct is not None:
+        print("device battery %d%%" % report.battery_pct)
+    if getattr(args, "pair", False):
+        print("Bluetooth link: %s" % ("encrypted (LE Secure Connections, bonded)" if report.link_encrypted
+                                      else "not paired (the adapter or device declined); frames sealed by the protocol"))
     db.close()
     return 0
 
@@ -162,6 +174,10 @@ def describe(rows, sid):
                 parts.append(_when(meta["wall_s"]))
             if "reps" in meta:
                 parts.append("%d reps" % meta["reps"])
+            if meta.get("external"):
+                parts.append("battery: on USB")
+            elif "battery_pct" in meta:
+                parts.append("battery %d%% (%.2f V)" % (meta["battery_pct"], meta["battery_mv"] / 1000))
             if meta.get("problems"):
                 parts.append("%d problem(s)" % len(meta["problems"]))
             return "  ".join(parts)

@@ -3,6 +3,7 @@
 Frames, keys, sealing and the handshake come from the firmware's own
 ``swcore.syncproto``; docs/ble-protocol.md is the specification this follows.
 """
+import asyncio
 import json
 import os
 import struct
@@ -210,6 +211,13 @@ class SyncClient:
         try:
             body = await self.request(sp.OP_AUTH_BEGIN, hn)
         except DeviceError as e:
+            if e.status == sp.E_LOCKED:
+                # Someone failed handshakes: wait out the back-off (at most 30 s), then
+                # reconnect (this link would be dropped for idling meanwhile).
+                wait_ms = int("".join(ch for ch in str(e).split("in ")[-1].split(" ms")[0] if ch.isdigit()) or 1000)
+                self.log("device locked after failed handshakes; trying again in %.1f s" % (wait_ms / 1000))
+                await asyncio.sleep(min(wait_ms, sp.BACKOFF_MAX_MS) / 1000 + 0.05)
+                raise LinkLost("device was locked after failed handshakes")
             raise AuthError(str(e))
         if len(body) != sp.NONCE_LEN + 1 + sp.MAC_LEN:
             raise AuthError("AUTH_BEGIN answer of %d bytes" % len(body))

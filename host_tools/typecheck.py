@@ -61,6 +61,7 @@ CONFIG = {
     "reportMissingModuleSource": "none",
     "reportOptionalMemberAccess": "none",     # the core's "None until started" fields
     "reportOptionalSubscript": "none",
+    "reportOptionalOperand": "none",          # the same None-until-set flow, in arithmetic
     "reportAssignmentType": "none",           # the `def const(x)` fallback vs the stub's
     "reportPossiblyUnboundVariable": "none",         # flow the checker cannot follow, not an API
     "reportAttributeAccessIssue": "error",
@@ -88,6 +89,8 @@ STUB_ERRATA = (
      "(conn_handle, value_handle, data=None)"),
     ("gap_advertise(", 'No parameter named "adv_data"',
      "the stubs make adv_data positional-only; modbluetooth.c parses it as a keyword too"),
+    ("gap_disconnect(", 'parameter "conn_handle" of type "memoryview',
+     "micropython-*-stubs 1.29 type conn_handle as memoryview; the ports take the int handle"),
 )
 
 

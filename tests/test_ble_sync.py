@@ -17,7 +17,7 @@ from swcore import syncproto as sp
 from swcore.default_plan import DEFAULT_PLAN
 
 sys.path.insert(0, str(Path(__file__).parent / "firmware"))
-from memstore import MemStore  # noqa: E402
+from memstore import MemStore, session_bytes  # noqa: E402
 
 CLOCK = 1790000000
 
@@ -64,9 +64,9 @@ def test_full_sync_of_many_sessions_then_nothing_new(tmp_path):
         assert rig.dev.ble.largest_notify == 517 - 3, "notifications fill the MTU"
         again = await rig.sync()
         assert again.synced == [] and again.data_bytes == 0
-        rig.store.add(41, b"new session" * 300)
+        rig.store.add(41, session_bytes(41, 3300))
         third = await rig.sync()
-        assert third.synced == [(41, 3300)]
+        assert third.synced == [(41, len(rig.store.data[41]))]
         rows = rig.db.sessions("sw-rig")
         assert len(rows) == 41 and all(r[6] for r in rows)
     run(go())
@@ -284,7 +284,7 @@ def test_wiped_device_reusing_ids_never_overwrites_stored_sessions(tmp_path):
         old = {sid: rig.db.data("sw-rig", sid) for sid in (1, 2, 3)}
         rig.store.data.clear()                 # storage wiped: numbering starts again
         rig.store.acked.clear()
-        rig.store.add(1, b"a newer session with a recycled id" * 40)
+        rig.store.add(1, session_bytes(1, 1400, variant=1))   # a newer session with a recycled id
         r = await rig.sync()
         assert r.synced == [(1, len(rig.store.data[1]))]
         rows = rig.db.sessions("sw-rig")

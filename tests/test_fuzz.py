@@ -9,7 +9,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "fuzz"))
 import run as fuzzrun  # noqa: E402
 
 # cases per batch, small enough for a few seconds in all
-SHORT = {"plan": 400, "log": 40, "store": 12}
+SHORT = {"plan": 400, "log": 40, "store": 12, "sync": 60}
 
 
 @pytest.mark.parametrize("name", fuzzrun.fuzzers())

@@ -18,6 +18,7 @@ def test_sync_sim_twice_then_sessions(tmp_path, capsys):
     rc, out, err = sprintwatch(capsys, "sync", "--sim", "--db", db, "--no-progress")
     assert rc == 0, err
     assert "synced 12 sessions" in out and "device clock set to" in out
+    assert "device battery 80%" in out          # the simulated device's STATUS battery_pct
     rows = SessionDB(db).sessions()
     assert len(rows) == 12 and all(r[6] for r in rows)
     rc, out, err = sprintwatch(capsys, "sync", "--sim", "--db", db, "--no-progress")
@@ -144,3 +145,17 @@ def test_sync_shows_the_devices_firmware_version(tmp_path, capsys):
     assert rc == 0, err
     dev = SessionDB(tmp_path / "s.db").sessions()[0][0]
     assert "%s: firmware %s" % (dev, firmware.firmware_version()) in out
+
+
+def test_sessions_show_the_battery_level_logged_at_the_start():
+    from host_tools import firmware  # noqa: F401  (firmware/ on sys.path)
+    from host_tools.sync import session_metadata
+    from host_tools.sync_cmd import describe
+    from swcore import battery, logformat
+    data = (logformat.encode_header(4, 1, "Descending Sprints", 0, "0.1.0", None)
+            + logformat.encode_record(0, "battery", battery.record(3712))
+            + logformat.encode_record(10, "session_end", {"reps": 0, "paused_ms": 0}))
+    meta = session_metadata(data)
+    assert meta["battery_pct"] == battery.percent(3712) == 32 and meta["battery_mv"] == 3712
+    line = describe([("dev", 4, len(data), 0, meta, 0, True)], 4)
+    assert "battery 32% (3.71 V)" in line, line

@@ -53,7 +53,7 @@ MISTAKES = (
      CP_BOARDS, '"freq"'),
     ("swrt/cp.py", "import pwmio\n", "import pwmio\nimport wifi\n",              # not on nRF52840
      CP_BOARDS, '"wifi"'),
-    ("swrt/ble_cp.py", "sync.frames.write(frame)", "sync.frames.send(frame)",     # _bleio.PacketBuffer
+    ("swrt/ble_cp.py", "sent = sync.frames.write(piece)", "sent = sync.frames.send(piece)",  # _bleio.PacketBuffer
      CP_BOARDS, '"send"'),
     ("swrt/ble_cp.py", "self.radio.start_advertising(self.advertisement)",        # adafruit_ble
      "self.radio.start_advertising(self.advertisement, interval_s=0.1)", CP_BOARDS, '"interval_s"'),

@@ -11,7 +11,7 @@ import struct
 from swcore.utf8 import clean, first_bad
 
 from swcore.logformat import (
-    FormatError, MAGIC, VERSION, MAX_BODY, NAMED, EVENTS, SPRINT_TICK, KEYS, KEY_NAMED, WORDS,
+    FormatError, MAGIC, VERSION, MAX_BODY, NAMED, EVENTS, SPRINT_TICK, ACCEL_RAW, KEYS, KEY_NAMED, WORDS,
     T_UINT, T_NEG, T_STR, T_WORD, T_FALSE, T_TRUE, T_CENTI, SUB_NONE, SUB_FLOAT, SUB_JSON,
     crc32,
 )
@@ -146,6 +146,25 @@ def decode_header(data):
     header["format"] = data[4]
     return header, pos + n + 4
 
+def _get_raw(body, pos, end):
+    rate, pos = get_varint(body, pos, end)
+    n, pos = get_varint(body, pos, end)
+    samples = []
+    x = y = z = 0
+    for _ in range(n):
+        d = []
+        for _axis in range(3):
+            v, pos = get_varint(body, pos, end)
+            d.append(-((v + 1) >> 1) if v & 1 else v >> 1)
+        x += d[0]
+        y += d[1]
+        z += d[2]
+        samples.append([x, y, z])
+    if pos != end:
+        raise FormatError("accel_raw has %d extra bytes" % (end - pos))
+    return {"rate_hz": rate, "samples": samples}
+
+
 def decode_body(body):
     """``(t_ms, event, fields)`` from a record body (CRC already checked)."""
     end = len(body)
@@ -159,6 +178,8 @@ def decode_body(body):
         if pos != end:
             raise FormatError("sprint_tick has %d extra bytes" % (end - pos))
         return t, "sprint_tick", {"cadence_spm": cadence, "peak_g": centi / 100}
+    if code == ACCEL_RAW:
+        return t, "accel_raw", _get_raw(body, pos, end)
     if code == NAMED:
         event, pos = _get_str(body, pos, end)
     elif code < len(EVENTS):
@@ -174,11 +195,13 @@ BAD_CRC = -3
 _WHY = {TRUNCATED: "truncated", BAD_LENGTH: "bad length", BAD_CRC: "bad CRC"}
 
 
-def frame_len(data, pos, end):
+def frame_len(data, pos, end, known_only=False):
     """Bytes of the whole record with a good CRC at ``pos`` (length, body, CRC), or
     TRUNCATED (it would run past ``end``), BAD_LENGTH or BAD_CRC. Never raises and
-    copies nothing, so scanning damage byte by byte stays cheap: most offsets fail
-    on the length or the record type before any CRC is computed."""
+    copies nothing, so scanning damage byte by byte stays cheap: with ``known_only``
+    (while resynchronising) most offsets fail on the length or the record type before
+    any CRC is computed. (At a record boundary a type this reader does not know is
+    still framed, and reported as a skipped record.)"""
     n = 0
     shift = 0
     p = pos
@@ -197,9 +220,8 @@ def frame_len(data, pos, end):
         return BAD_LENGTH
     if p + n + 4 > end:
         return TRUNCATED
-    code = data[p]
-    if code >= len(EVENTS) and code != NAMED:
-        return BAD_CRC            # no record type this reader knows: a CRC would fail
+    if known_only and data[p] >= len(EVENTS):
+        return BAD_CRC            # no record type this reader knows: not worth a CRC here
     stop = p + n
     want = data[stop] | data[stop + 1] << 8 | data[stop + 2] << 16 | data[stop + 3] << 24
     if crc32(memoryview(data)[pos:stop]) != want:
@@ -259,7 +281,7 @@ def _decode_into(records, problems, data, pos, n):
 def _resync(data, pos, end):
     """Offset of the next whole record with a good CRC at or after ``pos``, or -1."""
     while pos < end - 5:
-        if frame_len(data, pos, end) > 0:
+        if frame_len(data, pos, end, True) > 0:
             return pos
         pos += 1
     return -1
@@ -291,7 +313,7 @@ def scan_file(f, visit, chunk=1024):
         end = len(buf)
         if pos >= end:
             break
-        n = frame_len(buf, pos, end)
+        n = frame_len(buf, pos, end, resyncing)
         if n > 0:
             resyncing = False
             _, start = get_varint(buf, pos, end)

@@ -351,3 +351,44 @@ def quote(s, limit=60):
             out.append(ch)
     out.append("'")
     return "".join(out)
+
+
+# ---- the plan parser's messages (swcore.plan loads these only when it needs them) ----
+def where(set_no, set_name, step_no=None, step_name=None, field=None):
+    parts = []
+    if set_no is not None:
+        parts.append("set %d %s" % (set_no, quote(set_name) if set_name else "(unnamed)"))
+    if step_no is not None:
+        parts.append("step %d %s" % (step_no, quote(step_name) if step_name else "(unnamed)"))
+    if field is not None:
+        parts.append("field %s" % quote(field))
+    return ", ".join(parts) if parts else "plan"
+
+
+def show(v):
+    """A value as the message shows it: numbers as written, text quoted."""
+    if isinstance(v, Num):
+        return v.text
+    if isinstance(v, str):
+        return quote(v)
+    if v is None or isinstance(v, bool):
+        return type_name(v)
+    if isinstance(v, (int, float)):
+        return repr(v)
+    return type_name(v)
+
+
+def type_name(v):
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true/false"
+    if isinstance(v, str):
+        return "text"
+    if isinstance(v, (int, float, Num)):
+        return "a number"
+    if isinstance(v, list):
+        return "a list"
+    if isinstance(v, dict):
+        return "an object"
+    return type(v).__name__

@@ -545,7 +545,7 @@ class SyncServer:
         op = frame[0] if frame else 0
         req = 0
         try:
-            if self._is_v1(frame):
+            if self.channel is None and self._is_v1(frame):
                 self._v1_refusal(frame)
                 return
             if len(frame) < HEADER:

@@ -27,6 +27,11 @@ _IRQ_CENTRAL_CONNECT = const(1)
 _IRQ_CENTRAL_DISCONNECT = const(2)
 _IRQ_GATTS_WRITE = const(3)
 _IRQ_MTU_EXCHANGED = const(21)
+_IRQ_ENCRYPTION_UPDATE = const(28)
+_IRQ_GET_SECRET = const(29)
+_IRQ_SET_SECRET = const(30)
+_IO_NO_INPUT_OUTPUT = const(3)
+MAX_SECRETS = const(16)       # bond keys kept in RAM (a reboot forgets them: the central pairs again)
 
 _FLAG_READ = const(0x0002)
 _FLAG_WRITE = const(0x0008)
@@ -88,6 +93,8 @@ class SyncPeripheral:
         self.notify_retries = 0
         self.handles = None
         self.dropping = False   # a disconnect asked for, not yet confirmed
+        self.link_security = None   # (encrypted, authenticated, bonded, key size) of this link
+        self.secrets = {}
 
     def start(self, battery_pct=None):
         ble = self.ble
@@ -97,6 +104,12 @@ class SyncPeripheral:
             ble.config(mtu=PREFERRED_MTU)
         except (ValueError, OSError):
             pass  # a port with a fixed MTU
+        try:
+            # LE Secure Connections bonding when the central asks (Just Works: no screen
+            # to show a passkey). Under the protocol's own sealing, not instead of it.
+            ble.config(bond=True, le_secure=True, mitm=False, io=_IO_NO_INPUT_OUTPUT)
+        except (ValueError, OSError, TypeError):
+            pass  # a port built without pairing support
         ble.irq(self._irq)
         dis, bas, sync = ble.gatts_register_services((_DIS, _BAS, _SYNC))
         self.handles = (dis, bas, sync)
@@ -139,18 +152,38 @@ class SyncPeripheral:
         elif event == _IRQ_MTU_EXCHANGED:
             if data[0] == self.conn:
                 self.server.set_mtu(data[1])
+        elif event == _IRQ_ENCRYPTION_UPDATE:
+            if data[0] == self.conn:
+                self.link_security = (bool(data[1]), bool(data[2]), bool(data[3]), data[4])
+                self.server.info["link_encrypted"] = bool(data[1])
+        elif event == _IRQ_GET_SECRET:     # (sec_type, index, key or None)
+            if data[2] is None:
+                found = [v for k, v in self.secrets.items() if k[0] == data[0]]
+                return found[data[1]] if data[1] < len(found) else None
+            return self.secrets.get((data[0], bytes(data[2])))
+        elif event == _IRQ_SET_SECRET:     # (sec_type, key, value or None to delete)
+            key = (data[0], bytes(data[1]))
+            if data[2] is None:
+                self.secrets.pop(key, None)
+            elif key in self.secrets or len(self.secrets) < MAX_SECRETS:
+                self.secrets[key] = bytes(data[2])
+            else:
+                return False
+            return True
 
     def _lost(self):
         self.conn = None
         self.pending = None
         self.dropping = False
+        self.link_security = None
+        self.server.info.pop("link_encrypted", None)
         self.server.disconnect()
 
     def _drop(self):
         if self.conn is not None and not self.dropping:
             self.dropping = True
             try:
-                self.ble.gap_disconnect(self.conn)
+                self.ble.gap_disconnect(self.conn)  # pyright: ignore[reportArgumentType]  (an int, as documented; the stubs say memoryview)
             except OSError:
                 self._lost()
 

@@ -17,6 +17,8 @@ if TYPE_CHECKING:                       # make typecheck: see swrt/porttypes.pyi
     from typing import Any, Callable
     from machine import PWM, Pin
     from swrt.porttypes import Machine, Time
+    from swcore.screen import Screen
+    import machine as _machine
 
 try:
     from micropython import const
@@ -146,11 +148,51 @@ class ButtonRing:
             button(level == self.active, clock.now())
 
 
+class BatterySense:
+    """The cell's voltage through a divider on an ADC pin, in mV.
+
+    ``select`` (Pico W) is a pin driven high while reading: GPIO29 is the wireless
+    chip's SPI clock as well as VSYS/3, so its chip select (GPIO25) must be
+    deselected first, and the pin handed back to it after (``Pin.ALT``, ``alt``).
+    Read before Bluetooth starts.
+    """
+
+    def __init__(self, machine, spec):
+        # type: (Machine, dict[str, Any]) -> None
+        self.machine = machine
+        self.pin = spec["pin"]
+        self.ratio = spec["ratio"]
+        self.select = spec.get("select")
+        self.alt = spec.get("alt")
+
+    def read_mv(self):
+        machine = self.machine
+        Pin = machine.Pin
+        ADC = machine.ADC
+        if self.select is not None:
+            Pin(self.select, Pin.OUT, value=1)
+        try:
+            if hasattr(ADC, "read_uv"):                # esp32: calibrated, 0-3.1 V at 11 dB
+                adc = ADC(Pin(self.pin), atten=ADC.ATTN_11DB)
+            else:
+                adc = ADC(Pin(self.pin, Pin.IN))
+            read_uv = getattr(adc, "read_uv", None)
+            if read_uv is not None:
+                mv = read_uv() // 1000
+            else:
+                mv = adc.read_u16() * 3300 // 65535
+        finally:
+            if self.alt is not None:
+                Pin(self.pin, Pin.ALT, pull=Pin.PULL_DOWN, alt=self.alt)
+        return int(mv * self.ratio)
+
+
 class Parts:
     def __init__(self, spec, clock):
         self.spec = spec
         self.clock = clock
         self.light_sleep = None     # machine.lightsleep where the button can end it
+        self.battery_mv = None      # the cell's voltage at start-up, where the board measures it
         self.output = CueOutput(None)
         self.display = None
         self.button = None
@@ -181,12 +223,11 @@ def light_sleep(spec, machine, pin, active):
     timer), so a tap during it would be lost: that port idles in ``asyncio`` instead."""
     if spec.get("port") != "esp32":
         return None
-    try:
+    try:                                # a feature probe: only the esp32 port has it
         import esp32
+        esp32.wake_on_ext0(pin, active == 1)
     except ImportError:
         return None
-    try:
-        esp32.wake_on_ext0(pin, active)
     except (ValueError, OSError):       # not an RTC GPIO: no wake source
         return None
     return getattr(machine, "lightsleep", None)
@@ -250,6 +291,14 @@ def build(spec, machine, time_mod, sensor=True):
             parts.display = _build_display(display, machine)
         except Exception as e:
             parts.faults.append(("display_fault", "display: %s" % e))
+    if spec.get("battery"):
+        try:
+            sense = BatterySense(machine, spec["battery"])
+            parts.battery_mv = sense.read_mv()
+            if parts.display is not None:
+                parts.display.battery_mv = sense.read_mv   # the screen reads it once a minute
+        except Exception as e:
+            parts.faults.append(("battery_fault", "battery sense: %s" % e))
     return parts
 
 
@@ -277,11 +326,13 @@ def _build_output(spec, machine):
 
 
 def _build_display(d, machine):
-    # type: (dict[str, Any], Machine) -> object
+    # type: (dict[str, Any], Machine) -> Screen
+    """The ST7789 on ``machine.SPI`` with the screen layout (swcore.screen) on top."""
     from drivers.st7789 import ST7789
+    from swcore.screen import Screen
     Pin = machine.Pin
     spi = machine.SPI(d["spi"], baudrate=d["baudrate"], sck=Pin(d["sck"]), mosi=Pin(d["mosi"]))
     rst = Pin(d["rst"], Pin.OUT, value=1) if d.get("rst") is not None else None
-    return ST7789(spi, Pin(d["cs"], Pin.OUT, value=1), Pin(d["dc"], Pin.OUT, value=0), rst,
-                  Pin(d["backlight"], Pin.OUT, value=0), d["width"], d["height"],
-                  d["x_offset"], d["y_offset"], d["rotation"])
+    return Screen(ST7789(spi, Pin(d["cs"], Pin.OUT, value=1), Pin(d["dc"], Pin.OUT, value=0), rst,
+                         Pin(d["backlight"], Pin.OUT, value=0), d["width"], d["height"],
+                         d["x_offset"], d["y_offset"], d["rotation"]))

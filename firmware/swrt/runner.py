@@ -23,7 +23,7 @@ button-only cue; the session goes on.
 import array
 
 from drivers.sensor import SensorError
-from swcore.cues import CUE_BUTTON_ONLY, CUE_RESUME_ASK
+from swcore.cues import CUE_BUTTON_ONLY, CUE_RESUME_ASK, CUE_BATTERY_LOW
 from swcore.gestures import TAP
 
 TYPE_CHECKING = False
@@ -42,7 +42,7 @@ SPRINT_READ_MS = const(200)   # FIFO reads while a sprint runs
 RETRY_MS = const(100)         # next read after a failed one
 MAX_FIFO_MS = const(1000)     # the longest gap between reads (silent-sensor checks)
 POLL_MS = const(100)          # button polling where no IRQ wakes the loop ...
-POLL_TIMED_MS = const(500)    # ... and in timed steps, where a tap changes nothing
+POLL_TIMED_MS = const(500)    # ... and at least this in timed steps (taps skip or pause only)
 MAX_SLEEP_MS = const(10000)   # the loop reads the clock at least this often
 LIGHT_SLEEP_MIN_MS = const(100)
 RETRIES = const(3)
@@ -102,6 +102,12 @@ class Runner:
 
     def _start(self, now, point):
         app = self.app
+        mv = getattr(self.parts, "battery_mv", None)
+        if mv is not None:                  # the level in the log; low: a cue before the session
+            from swcore import battery
+            app.emit(now, "battery", battery.record(mv))
+            if battery.is_low(mv):
+                app.emit(now, "cue", {"pattern": CUE_BATTERY_LOW})
         if point is None:
             app.start(now, self.plan_error)
         else:
@@ -144,6 +150,10 @@ class Runner:
         s = self.samples
         app = self.app
         t = now - (n - 1) * self.period_ms
+        newest = self.last_t + n * self.period_ms
+        if self.last_t >= 0 and now - self.period_ms < newest <= now:
+            # the chip samples on its own clock: carry on from the last batch's times
+            t = self.last_t + self.period_ms
         try:
             for i in range(n):
                 if t <= self.last_t:
@@ -172,8 +182,9 @@ class Runner:
             self.finished = True
 
     def poll(self, now):
-        """Everything due at ``now``: the FIFO if its read is due, then the service."""
-        if now >= self.next_read:
+        """Everything due at ``now``: the FIFO if its read is due (or nearly: a read a
+        quarter interval early saves a wake-up of its own), then the service."""
+        if now >= self.next_read - (self.fifo_ms >> 2):
             self.read_sensor(now)
             self.next_read = now + self.read_interval()
         self.service(now)
@@ -196,7 +207,9 @@ class Runner:
             t = self.next_read
         if not self.button_wakes:
             e = self.app.engine
-            poll = POLL_TIMED_MS if e.step is not None and e.step["kind"] == "timed" else POLL_MS
+            poll = POLL_MS
+            if e.step is not None and e.step["kind"] == "timed":
+                poll = self.fifo_ms if self.fifo_ms > POLL_TIMED_MS else POLL_TIMED_MS
             if t < 0 or now + poll < t:
                 t = now + poll
         if t < 0 or t - now > MAX_SLEEP_MS:
@@ -228,6 +241,7 @@ class Runner:
             flag = make()
             self.parts.button.waker = flag          # the IRQ sets it: the loop wakes at once
         wait_for = getattr(asyncio, "wait_for_ms", None)
+        light_sleep = self.light_sleep
         self.start(self.clock.now())
         for coro in self.background:
             asyncio.create_task(coro)
@@ -235,9 +249,9 @@ class Runner:
             ms = self.wake(self.clock.now()) - self.clock.now()
             if ms <= 0:
                 await sleep_ms(0)
-            elif self.may_light_sleep(ms):
+            elif light_sleep is not None and self.may_light_sleep(ms):
                 self.light_sleeps += 1
-                self.light_sleep(ms)                # a button press ends it (its wake source)
+                light_sleep(ms)                     # a button press ends it (its wake source)
             elif flag is None:
                 await sleep_ms(ms)
             else:

@@ -56,12 +56,15 @@ def clock_ms():
     """``(now_ms, ticks_diff)`` on this port: MicroPython's wrapping ticks, else
     CircuitPython's (and CPython's) monotonic clock."""
     import time
-    ticks = getattr(time, "ticks_ms", None)
-    if ticks is not None:
-        return ticks, time.ticks_diff
-    if hasattr(time, "monotonic_ns"):
-        return (lambda: time.monotonic_ns() // 1000000), None
-    return (lambda: int(time.monotonic() * 1000)), None
+    try:                                # feature probes: each port has one of these
+        return time.ticks_ms, time.ticks_diff
+    except AttributeError:
+        pass
+    try:
+        ns = time.monotonic_ns
+        return (lambda: ns() // 1000000), None
+    except AttributeError:
+        return (lambda: int(time.monotonic() * 1000)), None
 
 
 def _print_event(kind, detail):

@@ -251,3 +251,12 @@ def test_any_exception_a_body_causes_is_a_skip():
     finally:
         logread.decode_body = real
     assert records == [(2, "pause", {})] and "MemoryError" in problems[0]
+
+
+def test_a_record_type_from_a_newer_firmware_is_one_skipped_record_not_damage():
+    head = fmt.encode_header(1, 1, "P", 0, "0.1.0")
+    newer = _record_with_body(bytes([200, 5, 1, 2, 3]))
+    data = head + fmt.encode_record(1, "cue", {}) + newer + fmt.encode_record(9, "pause", {})
+    header, records, problems = fmt.read_session(data)
+    assert records == [(1, "cue", {}), (9, "pause", {})]
+    assert len(problems) == 1 and "unknown record type 200" in problems[0], problems
