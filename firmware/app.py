@@ -85,18 +85,28 @@ class App:
         self.slope = None    # a SlopeMeter while a step measures the slope
         self.tick_at = -1    # next once-a-second sprint summary, -1 outside sprints
         self.tick_peak = 0   # highest magnitude (mg) since the last summary
+        self.guard = None    # swcore.formguard.FormGuard, made at the first rep
+        display = getattr(board, "display", None)
+        # a swcore.screen.Screen gets every change and a tick; a plain display the step names
+        self.screen = display if hasattr(display, "tick") else None
+        self.capture = None  # a swcore.capture.RawCapture when the plan asks for raw capture
 
     def emit(self, t, event, fields):
         if event == "cue":
             self.player.play(fields["pattern"], t)
         elif event == "step_start":
             display = getattr(self.board, "display", None)
-            if display is not None:
+            if self.screen is not None:
+                self.screen.show(t, fields["step"], fields.get("rep", 0), fields.get("of", 0),
+                                 self.engine.step.get("measure") == "slope")
+            elif display is not None:
                 display.show(t, fields["step"], fields.get("rep", 0), fields.get("of", 0))
             if self.rate and self.engine.step.get("measure") == "slope":
                 from swcore.slope import SlopeMeter     # only for Sprint Setup: unloaded after
                 self.slope = SlopeMeter(self.rate)
-        elif event == "sprint_go" and self.motion is not None:
+        if event == "sprint_go" and self.screen is not None:
+            self.screen.go(t)
+        if event == "sprint_go" and self.motion is not None:
             try:
                 self.motion.arm(self.engine.step.get("cadence_floor_spm", 0))
                 self.tick_at = t + TICK_MS
@@ -119,8 +129,15 @@ class App:
         elif event == "step_end" and self.slope is not None:
             self.slope = None
             _unload(("swcore.slope",))
+        if event == "session_end" and self.capture is not None:
+            self.capture.flush()            # the last part-block, before the log closes
         for sink in self.sinks:
             sink(t, event, fields)
+        if event == "rep":
+            from swcore.formguard import on_rep     # the form-drop guard (loaded at the first rep)
+            on_rep(self, t, fields)
+            if self.screen is not None:
+                self.screen.rep(fields["duration_ms"], fields.get("cadence_spm", 0))
 
     def start(self, t, plan_error=None):
         if plan_error:
@@ -152,6 +169,13 @@ class App:
         that raises is switched off with a log record and the error cue (``motion_fault``,
         ``slope_fault``) and the other carries on.
         """
+        c = self.capture
+        if c is not None:
+            try:
+                c.add(ax, ay, az, t)
+            except Exception as e:
+                self.capture = None
+                self.fault(t, "capture_fault", "raw capture off: %s" % e)
         m = self.motion
         if m is not None:
             try:
@@ -194,6 +218,8 @@ class App:
         verdict = slope.verdict(g)
         self.emit(t, "slope", {"gradient_pct": g / 10, "verdict": verdict,
                                "first": list(m.first), "second": list(m.second)})
+        if self.screen is not None:
+            self.screen.slope(g / 10, verdict)
         pattern = CUE_SLOPE_OK if verdict == slope.VERDICT_OK else (
             CUE_WARNING if verdict == slope.VERDICT_STEEP else CUE_SLOPE_LOW)
         self.emit(t, "cue", {"pattern": pattern})
@@ -220,6 +246,8 @@ class App:
     def service(self, now):
         g = self.gestures.poll(now)
         if g != NO_GESTURE:
+            if self.capture is not None:    # the taps label a raw capture (export-trace)
+                self.emit(self.gestures.gesture_t, "gesture", {"gesture": GESTURE_NAMES[g]})
             self.engine.gesture(GESTURE_NAMES[g], self.gestures.gesture_t)
         self.engine.tick(self.gestures.settled_until(now))
         while 0 <= self.tick_at <= now and self.motion is not None:
@@ -228,6 +256,8 @@ class App:
             self.tick_peak = 0
             self.tick_at += TICK_MS
         self.player.service(now)
+        if self.screen is not None:
+            self.screen.tick(now, self.engine)
 
     def next_due(self, now):
         """After ``service(now)``: the earliest time it has something to do without a new
@@ -239,6 +269,8 @@ class App:
             e = -1
         t = _earliest(self.gestures.next_due(), e)
         t = _earliest(t, self.player.next_due())
+        if self.screen is not None:                    # the next second the digits show
+            t = _earliest(t, self.screen.next_due(now, self.engine))
         return _earliest(t, self.tick_at)
 
     def idle(self):
@@ -266,4 +298,8 @@ def start_log(store, app, plan_text, faults=None):
         return None
     writer.on_warning = app.warn
     app.sinks.append(writer)
+    if app.motion is not None and plan_text and '"capture"' in plan_text:
+        from swcore.capture import capture_wanted, RawCapture
+        if capture_wanted(plan_text):
+            app.capture = RawCapture(writer, app.motion.rate, app.warn)
     return writer

@@ -34,7 +34,8 @@ def register(sub):
                                    "MicroPython board over USB serial (mpremote raw REPL).")
     p.add_argument("--board", required=True, help="board name in boards/ (or a board JSON file)")
     p.add_argument("--port", help="serial port (default: the only USB serial port found)")
-    p.add_argument("--plan", help="session plan JSON to install (checked first)")
+    p.add_argument("--plan", help="session plan to install (checked first): a JSON file or a library "
+                                  "NAME from `sprintwatch plan list`, e.g. beginner-walk")
     p.add_argument("--source", action="store_true",
                    help="copy .py sources instead of compiled .mpy (for a board whose "
                         "MicroPython reads another .mpy version)")
@@ -63,7 +64,11 @@ def load_board(name):
 
 
 def check_plan(path):
-    """The plan's bytes, after the device's own parser accepted them."""
+    """The plan's bytes, after the device's own parser accepted them. ``path`` may name a
+    plan of the built-in library instead of a file (``sprintwatch plan list``)."""
+    from host_tools import plan_library
+    if path in plan_library.ENTRIES and not Path(path).exists():
+        return plan_library.text(path).encode()
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as e:

@@ -40,6 +40,11 @@ def register(sub):
     p.add_argument("--runtime", choices=("micropython", "cpython"), default="micropython",
                    help="interpreter that runs the firmware (default micropython)")
     p.add_argument("--demo", action="store_true", help="use the demo taps (what `make run` does)")
+    p.add_argument("--fatigue", action="store_true",
+                   help="with --demo: a composed session whose later sprints slow down (host_tools.fatigue), "
+                        "for the form-drop guard")
+    p.add_argument("--steady", action="store_true",
+                   help="with --demo: the same one-runner, one-slope session without the slowdown")
     p.add_argument("--quiet", action="store_true", help="no summary")
     p.add_argument("--no-clock", action="store_true",
                    help="a board whose clock was never set (default: its clock is set to now)")
@@ -156,12 +161,29 @@ def summary(events):
         elif ev == "session_end":
             moving = " (%d with a run)" % e["reps_moving"] if "reps_moving" in e else ""
             lines.append("%8s  done   %d reps%s, paused %s" % (t, e["reps"], moving, mmss(e["paused_ms"])))
+        elif ev == "form_drop":
+            lines.append("%8s  form   rep %d dropped: %s (cadence %+.1f %%, run %+.1f %%)" % (
+                t, e["rep"], e["signals"], e["cadence_pct"], e["duration_pct"]))
+        elif ev == "end_set_offer":
+            lines.append("%8s  offer  end the set? (%d drops in a row; tap during the walk back)" % (t, e["in_a_row"]))
+        elif ev == "end_set":
+            lines.append("%8s  ended  the set, %d sprints left out" % (t, e["sprints_left"]))
         elif ev == "slope":
             lines.append("%8s  slope  %.1f %% (%s)" % (t, e["gradient_pct"], e["verdict"]))
         elif ev == "cue":
             cues += 1
     lines.append("%d cues played" % cues)
     return "\n".join(lines)
+
+
+def fading_demo_session(out, rate, fade):
+    """The demo on a session whose reps fade (``fade`` 1) or hold (0); (trace, taps)."""
+    from host_tools import compose, fatigue
+    if not compose.TRACES_DIR.is_dir():
+        raise SystemExit("error: --fatigue/--steady need the recordings (%s)" % compose.TRACES_DIR)
+    trace = Path(out) / "demo-session.csv"
+    labels = fatigue.compose_fading_to(trace, DEMO_SEED, rate, fade=fade)
+    return str(trace), ",".join("%.2f" % t for t in labels["taps_s"])
 
 
 def demo_session(out, rate):
@@ -185,7 +207,9 @@ def run_command(args):
     if args.rate is None:
         args.rate = sim_board_rate()
     taps, trace = _joined(args.taps), args.trace
-    if args.demo and not trace and not taps:
+    if args.demo and not trace and not taps and (args.fatigue or args.steady):
+        trace, taps = fading_demo_session(args.out, args.rate, 1.0 if args.fatigue else 0.0)
+    elif args.demo and not trace and not taps:
         trace, taps = demo_session(args.out, args.rate)
     elif args.demo and not taps:
         taps = DEMO_TAPS

@@ -9,7 +9,7 @@ deadline by the paused time.
 """
 from swcore.cues import (
     CUE_STEP_START, CUE_COUNTDOWN, CUE_SPRINT_GO, CUE_SPRINT_END, CUE_RECOVERY_READY,
-    CUE_RECOVERY_OVER, CUE_SESSION_DONE, CUE_PAUSE, CUE_RESUME, CUE_CADENCE_LOW,
+    CUE_RECOVERY_OVER, CUE_SESSION_DONE, CUE_PAUSE, CUE_RESUME, CUE_CADENCE_LOW, CUE_SET_ENDED,
 )
 
 TAP = "tap"
@@ -43,6 +43,8 @@ class Engine:
         self.cadence_warned = False
         self.motion_sensing = False   # the app has a motion pipeline: reps say whether one moved
         self.moved_reps = 0
+        self.end_offer = False   # the form guard offered to end the set: a tap in this walk accepts
+        self.skip_to = NEVER     # the offer was taken: the step after this one (the next set)
 
     # ---- inputs -------------------------------------------------------------
     def resume(self, index, t, reps):
@@ -66,6 +68,7 @@ class Engine:
                 t = self.ready_at
                 self.ready_at = NEVER
                 self.phase = "ready"
+                self.end_offer = False
                 self.emit(t, "cue", {"pattern": CUE_RECOVERY_READY})
                 continue
             if self.deadline != NEVER and self.deadline <= now:
@@ -111,7 +114,9 @@ class Engine:
             else:
                 self._end_sprint(t, "tap")
         elif step_kind == "recovery":
-            if self.phase == "ready":
+            if self.end_offer and self.phase == "walk":
+                self._end_set(t)
+            elif self.phase == "ready":
                 self._advance(t, "tap", False)
                 if not self.done and self.step["kind"] == "sprint":
                     self._go(t)
@@ -135,6 +140,12 @@ class Engine:
         """The runner stopped at ``t``; ``metrics`` are the rep's figures from the pipeline."""
         if self._sprinting() and self.first_stride != NEVER:
             self._end_sprint(max(t, self.first_stride), "motion", metrics)
+
+    def offer_end_set(self):
+        """The form guard's offer, made as a sprint ends: a tap during the walk of the
+        recovery that follows ends the set (the recovery then leads to the next set).
+        The offer lapses when the recovery is ready."""
+        self.end_offer = True
 
     def cadence_low(self, t, spm):
         if self._sprinting() and not self.cadence_warned:
@@ -195,6 +206,8 @@ class Engine:
         self.step = step
         self.step_start = t
         kind = step["kind"]
+        if kind != "recovery":
+            self.end_offer = False
         fields = {"set": step["set"], "step": step["name"], "kind": kind, "index": index}
         if "rep" in step:
             fields["rep"] = step["rep"]
@@ -221,7 +234,21 @@ class Engine:
         step = self.step
         self.emit(t, "step_end", {"set": step["set"], "step": step["name"], "kind": step["kind"],
                                   "index": self.index, "reason": reason})
-        self._begin(self.index + 1, t, cue)
+        nxt = self.index + 1 if self.skip_to == NEVER else self.skip_to
+        self.skip_to = NEVER
+        self._begin(nxt, t, cue)
+
+    def _end_set(self, t):
+        """The runner took the offer: this recovery is the set's last step."""
+        self.end_offer = False
+        here = self.step["set"]
+        nxt = self.index + 1
+        while nxt < len(self.steps) and self.steps[nxt]["set"] == here:
+            nxt += 1
+        left = sum(1 for s in self.steps[self.index + 1:nxt] if s["kind"] == "sprint")
+        self.skip_to = nxt
+        self.emit(t, "cue", {"pattern": CUE_SET_ENDED})
+        self.emit(t, "end_set", {"step": self.step["name"], "index": self.index, "sprints_left": left})
 
     def _go(self, t):
         self.phase = "running"

@@ -47,6 +47,7 @@ MIN_FLOOR = 100          # cadence floor: 0 (off) or 100-240 steps a minute
 MAX_FLOOR = 240
 MIN_DISTANCE_M = 1       # a sprint's length (exports give its laps distance and pace)
 MAX_DISTANCE_M = 2000
+LEVELS = ("beginner", "intermediate", "advanced")
 
 # Fields each kind may carry, beyond name/kind/note/effort_pct.
 _KIND_FIELDS = {
@@ -234,9 +235,13 @@ def parse(doc):
     chk = _Checker()
     if not isinstance(doc, dict):
         raise PlanError("plan error: the plan must be a JSON object, got %s" % _msg("type_name", doc))
-    key = _first_unknown(doc, ("name", "sets", "note", "version"))
+    key = _first_unknown(doc, _PLAN_FIELDS)
     if key is not None:
-        raise PlanError("plan error: field %s: is not a plan field (allowed: name, sets, note, version)" % _msg("quote", key))
+        raise PlanError("plan error: field %s: is not a plan field (allowed: %s)" % (_msg("quote", key), ", ".join(_PLAN_FIELDS)))
+    if "level" in doc and doc["level"] not in LEVELS:
+        raise PlanError("plan error: field 'level': must be one of %s, got %s" % (", ".join(LEVELS), _msg("show", doc["level"])))
+    if "capture" in doc and not isinstance(doc["capture"], bool):
+        raise PlanError("plan error: field 'capture': must be true or false, got %s" % _msg("type_name", doc["capture"]))
     name = doc.get("name")
     if not isinstance(name, str) or not name.strip():
         raise PlanError("plan error: field 'name': the plan needs a name (text)")
@@ -269,7 +274,24 @@ def parse(doc):
                 _repeat(chk, raw, step_no, set_name, steps)
             else:
                 _step(chk, raw, step_no, set_name, steps, 0, 0)
+    if "form_guard" in doc:
+        guard = _form_guard(doc["form_guard"])
+        for step in steps:
+            if step["kind"] == "sprint":
+                step["guard"] = guard     # None: off; a tuple: the bounds (swcore.formguard)
     return name, steps
+
+
+_PLAN_FIELDS = ("name", "sets", "note", "version", "level", "form_guard", "capture")
+
+
+def _form_guard(raw):
+    """``form_guard``: false (off), true (the defaults) or an object of bounds -> None or a tuple."""
+    from swcore.formguard import bounds_from_plan   # only for plans that set it
+    try:
+        return bounds_from_plan(raw)
+    except ValueError as e:
+        raise PlanError("plan error: field 'form_guard'%s" % e)
 
 
 def _repeat(chk, raw, step_no, set_name, steps):

@@ -18,6 +18,7 @@ import time
 import board
 import busio
 import digitalio
+import displayio
 import keypad
 import pwmio
 import supervisor
@@ -31,6 +32,7 @@ if TYPE_CHECKING:                       # make typecheck only
     from typing import Any, Callable
     from swrt.ble_cp import SyncPeripheral
     from swrt.runner import Runner
+    from swcore.screen import Screen
 
 
 class Clock:
@@ -120,6 +122,57 @@ class Buttons:
         self.keys.deinit()
 
 
+class PinOut:
+    """``value(v)`` as the display driver calls it, on a ``digitalio`` output."""
+
+    def __init__(self, io):
+        # type: (digitalio.DigitalInOut) -> None
+        self.io = io
+
+    def value(self, v):
+        self.io.value = bool(v)
+
+
+class SPIBus:
+    """``write(buf)`` as the display driver calls it, on ``busio.SPI``: the screen has
+    the bus to itself (the CLUE's TFT pins), so it is locked and configured once."""
+
+    def __init__(self, spi, baudrate):
+        # type: (busio.SPI, int) -> None
+        while not spi.try_lock():
+            pass
+        spi.configure(baudrate=baudrate, polarity=0, phase=0)
+        self.spi = spi
+
+    def write(self, buf):
+        self.spi.write(buf)
+
+
+def _output_pin(name, value):
+    # type: (str, bool) -> PinOut
+    io = digitalio.DigitalInOut(pin(name))
+    io.switch_to_output(value=value)
+    return PinOut(io)
+
+
+def _build_display(d):
+    # type: (dict[str, Any]) -> Screen
+    """The screen. CircuitPython starts the CLUE's ST7789 itself, as ``board.DISPLAY``
+    for displayio (its console is drawn there). The firmware takes the panel over:
+    ``displayio.release_displays()`` frees the SPI bus and pins, then the same ST7789
+    driver and screen layout as the MicroPython boards run over ``busio.SPI`` (a
+    displayio group would allocate on every text change; this path allocates nothing
+    per second, and one driver is tested for both)."""
+    from drivers.st7789 import ST7789
+    from swcore.screen import Screen
+    displayio.release_displays()
+    spi = busio.SPI(pin(d["sck"]), MOSI=pin(d["mosi"]))
+    rst = _output_pin(d["rst"], True) if d.get("rst") is not None else None
+    return Screen(ST7789(SPIBus(spi, d["baudrate"]), _output_pin(d["cs"], True), _output_pin(d["dc"], False),
+                         rst, _output_pin(d["backlight"], False), d["width"], d["height"],
+                         d["x_offset"], d["y_offset"], d["rotation"]))
+
+
 def open_accel(chip, i2c, address, rate_hz):
     """The driver for ``chip`` (imported only when used, to save RAM)."""
     if chip == "lis3dh":
@@ -199,6 +252,12 @@ def build(spec, sensor=True, clock=None):
                                       accel["rate_hz"])
         except Exception as e:              # SensorError, or a pin/bus that fails
             parts.sensor_error = str(e)
+    display = spec.get("display")
+    if display:
+        try:
+            parts.display = _build_display(display)
+        except Exception as e:
+            parts.faults.append(("display_fault", "display: %s" % e))
     return parts
 
 

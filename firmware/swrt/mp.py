@@ -17,6 +17,8 @@ if TYPE_CHECKING:                       # make typecheck: see swrt/porttypes.pyi
     from typing import Any, Callable
     from machine import PWM, Pin
     from swrt.porttypes import Machine, Time
+    from swcore.screen import Screen
+    import machine as _machine
 
 try:
     from micropython import const
@@ -291,7 +293,10 @@ def build(spec, machine, time_mod, sensor=True):
             parts.faults.append(("display_fault", "display: %s" % e))
     if spec.get("battery"):
         try:
-            parts.battery_mv = BatterySense(machine, spec["battery"]).read_mv()
+            sense = BatterySense(machine, spec["battery"])
+            parts.battery_mv = sense.read_mv()
+            if parts.display is not None:
+                parts.display.battery_mv = sense.read_mv   # the screen reads it once a minute
         except Exception as e:
             parts.faults.append(("battery_fault", "battery sense: %s" % e))
     return parts
@@ -321,11 +326,13 @@ def _build_output(spec, machine):
 
 
 def _build_display(d, machine):
-    # type: (dict[str, Any], Machine) -> object
+    # type: (dict[str, Any], Machine) -> Screen
+    """The ST7789 on ``machine.SPI`` with the screen layout (swcore.screen) on top."""
     from drivers.st7789 import ST7789
+    from swcore.screen import Screen
     Pin = machine.Pin
     spi = machine.SPI(d["spi"], baudrate=d["baudrate"], sck=Pin(d["sck"]), mosi=Pin(d["mosi"]))
     rst = Pin(d["rst"], Pin.OUT, value=1) if d.get("rst") is not None else None
-    return ST7789(spi, Pin(d["cs"], Pin.OUT, value=1), Pin(d["dc"], Pin.OUT, value=0), rst,
-                  Pin(d["backlight"], Pin.OUT, value=0), d["width"], d["height"],
-                  d["x_offset"], d["y_offset"], d["rotation"])
+    return Screen(ST7789(spi, Pin(d["cs"], Pin.OUT, value=1), Pin(d["dc"], Pin.OUT, value=0), rst,
+                         Pin(d["backlight"], Pin.OUT, value=0), d["width"], d["height"],
+                         d["x_offset"], d["y_offset"], d["rotation"]))
