@@ -89,6 +89,7 @@ class App:
         display = getattr(board, "display", None)
         # a swcore.screen.Screen gets every change and a tick; a plain display the step names
         self.screen = display if hasattr(display, "tick") else None
+        self.capture = None  # a swcore.capture.RawCapture when the plan asks for raw capture
 
     def emit(self, t, event, fields):
         if event == "cue":
@@ -128,6 +129,8 @@ class App:
         elif event == "step_end" and self.slope is not None:
             self.slope = None
             _unload(("swcore.slope",))
+        if event == "session_end" and self.capture is not None:
+            self.capture.flush()            # the last part-block, before the log closes
         for sink in self.sinks:
             sink(t, event, fields)
         if event == "rep":
@@ -166,6 +169,13 @@ class App:
         that raises is switched off with a log record and the error cue (``motion_fault``,
         ``slope_fault``) and the other carries on.
         """
+        c = self.capture
+        if c is not None:
+            try:
+                c.add(ax, ay, az, t)
+            except Exception as e:
+                self.capture = None
+                self.fault(t, "capture_fault", "raw capture off: %s" % e)
         m = self.motion
         if m is not None:
             try:
@@ -236,6 +246,8 @@ class App:
     def service(self, now):
         g = self.gestures.poll(now)
         if g != NO_GESTURE:
+            if self.capture is not None:    # the taps label a raw capture (export-trace)
+                self.emit(self.gestures.gesture_t, "gesture", {"gesture": GESTURE_NAMES[g]})
             self.engine.gesture(GESTURE_NAMES[g], self.gestures.gesture_t)
         self.engine.tick(self.gestures.settled_until(now))
         while 0 <= self.tick_at <= now and self.motion is not None:
@@ -286,4 +298,8 @@ def start_log(store, app, plan_text, faults=None):
         return None
     writer.on_warning = app.warn
     app.sinks.append(writer)
+    if app.motion is not None and plan_text and '"capture"' in plan_text:
+        from swcore.capture import capture_wanted, RawCapture
+        if capture_wanted(plan_text):
+            app.capture = RawCapture(writer, app.motion.rate, app.warn)
     return writer

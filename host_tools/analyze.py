@@ -8,13 +8,14 @@ import json
 import sys
 
 from host_tools import firmware  # noqa: F401  (puts firmware/ on sys.path)
-from swcore.motion import MotionPipeline, MOVE_STOP, STATE_NAMES
+from swcore.motion import MotionPipeline, MOVE_STOP, RUN, STATE_NAMES
 from swcore.trace import TraceReader, TraceError
 
 
-def analyze_samples(samples, rate):
-    """Feed (ax, ay, az) samples; returns the result dict (see docs/analyze.md)."""
-    p = MotionPipeline(rate)
+def analyze_samples(samples, rate, tune=None):
+    """Feed (ax, ay, az) samples; returns the result dict (docs/motion.md). ``tune``: constants of
+    swcore.motion.TUNABLE to override (the benchmark's leave-one-person-out search)."""
+    p = MotionPipeline(rate, tune)
     reps = []
     activity = []
     state = p.state
@@ -26,7 +27,7 @@ def analyze_samples(samples, rate):
         m = p.rep_metrics()
         return {"start_s": round((p.bout_start - 1) / rate, 2), "end_s": round((end_sample - 1) / rate, 2),
                 "steps": m["steps"], "cadence_spm": m["cadence_spm"],
-                "peak_cadence_spm": m["peak_cadence_spm"], "peak_g": m["peak_g"]}
+                "peak_cadence_spm": m["peak_cadence_spm"], "peak_g": m["peak_g"], "contact_ms": m["contact_ms"]}
 
     for x, y, z in samples:
         n += 1
@@ -39,7 +40,7 @@ def analyze_samples(samples, rate):
                 activity.append((seg_start, since, state))
             seg_start = since
             state = p.state
-    if p.state == 2:   # the trace ends mid-run: the bout ends with it
+    if p.state == RUN:   # the trace ends mid-run: the bout ends with it
         reps.append(rep_from(p.last_fast))
     if n > seg_start:
         activity.append((seg_start, n, state))
@@ -62,8 +63,8 @@ def trace_samples(path, rate):
         yield s
 
 
-def analyze_file(path, rate=50):
-    return analyze_samples(trace_samples(path, rate), rate)
+def analyze_file(path, rate=50, tune=None):
+    return analyze_samples(trace_samples(path, rate), rate, tune)
 
 
 def _mmss(s):
@@ -111,7 +112,8 @@ def run_command(args):
         return 2
     if args.json:
         out = {"steps": result["steps"],
-               "reps": [{k: r[k] for k in ("start_s", "end_s", "steps", "cadence_spm", "peak_g")} for r in result["reps"]],
+               "reps": [{k: r[k] for k in ("start_s", "end_s", "steps", "cadence_spm", "peak_g", "contact_ms")}
+                        for r in result["reps"]],
                "activity": result["activity"]}
         print(json.dumps(out))
     else:

@@ -30,11 +30,26 @@ TRACES_DIR = Path(os.environ.get("SPRINTWATCH_TRACES") or REPO_ROOT.parent / "sh
 
 STILL_SOURCES = ("wrist-mrploppy-stationary-0",)
 WALK_SOURCES = ("wrist-hughb-walk-1834", "wrist-hughb-walk-2350")
+# walks back in other placements (the walk-off variant draws from these too)
+OTHER_WALK_SOURCES = ("phone-frontpocket-pixel-jamie-hard-frontpocket-1", "phone-purse-pixel-jamie-hard-purse-2",
+                      "phone-backpocket-pixel-jamie-hard-backpocket-1", "phone-armband-samsung-dario-hard-armband-1",
+                      "phone-frontpocket-samsung-carmelo-hard-frontpocket-2")
 RUN_SOURCE = "hip-outdoor-run-25min"
 RUN_REFERENCE = "ankle-outdoor-run-25min"   # same run at the ankle: where the strides are
 
 ANKLE_IMPACT_MG = 3000      # as in the truth file: an ankle impact is a stride
 MAX_STRIDE_MS = 1000        # strides further apart than this: the runner slowed or stopped
+MIN_RUN_S = 3               # a shorter line of strides is part of a stop
+MAX_MG = 16000              # the sensors' +-16 g range: a harder landing clips there
+
+# How a rep is run and how it ends (``--variant``); "mixed" draws one of these for each rep.
+VARIANTS = ("plain", "short", "fast", "walkoff", "jogoff")
+#            run s      speed        landing  after the run
+_VARIANT = {"plain": ((12, 25), (1.0, 1.0), (1.0, 1.0), "still"),
+            "short": ((8, 12), (1.0, 1.1), (1.0, 1.0), "still"),
+            "fast": ((10, 20), (1.22, 1.32), (1.3, 1.6), "still"),
+            "walkoff": ((12, 25), (1.0, 1.15), (1.0, 1.2), "walk"),
+            "jogoff": ((10, 20), (1.2, 1.3), (1.2, 1.4), "jog")}
 
 
 def traces_dir():
@@ -55,8 +70,8 @@ def load(name, rate):
         out.append(s)
 
 
-def running_stretches(rate, min_s):
-    """[(start, end)] sample ranges of the run where the ankle shows unbroken strides."""
+def ankle_strides(rate):
+    """Sample indices of the ankle impacts (one a stride) of the 25-minute run."""
     ankle = load(RUN_REFERENCE, rate)
     impacts = []
     last = -10 ** 9
@@ -65,15 +80,78 @@ def running_stretches(rate, min_s):
         if x * x + y * y + z * z >= ANKLE_IMPACT_MG * ANKLE_IMPACT_MG and i - last >= gap:
             impacts.append(i)
             last = i
-    stretches = []
-    start = impacts[0]
+    return impacts
+
+
+def run_segments(rate):
+    """The 25-minute run labelled: [(start, end, "run"|"stop")] sample ranges, from the ankle's strides.
+
+    A "run" is a line of strides each within MAX_STRIDE_MS of the last (one missed impact inside a
+    long line is bridged), at least MIN_RUN_S long; whatever lies between two runs (the runner
+    slowed, walked, stood) is a "stop"."""
+    impacts = ankle_strides(rate)
     max_gap = MAX_STRIDE_MS * rate // 1000
+    runs = []
+    start = impacts[0]
     for a, b in zip(impacts, impacts[1:] + [10 ** 9]):
         if b - a > max_gap:
-            if a - start >= min_s * rate:
-                stretches.append((start, a))
+            runs.append([start, a])
             start = b
-    return stretches
+    merged = []
+    for r in runs:
+        if merged and r[0] - merged[-1][1] <= 2 * max_gap and r[1] - r[0] >= 3 * rate \
+                and merged[-1][1] - merged[-1][0] >= 3 * rate:
+            merged[-1][1] = r[1]
+        else:
+            merged.append(r)
+    out = []
+    prev = 0
+    for a, b in merged:
+        if b - a < MIN_RUN_S * rate:
+            continue
+        if a > prev:
+            out.append((prev, a, "stop"))
+        out.append((a, b, "run"))
+        prev = b
+    return out
+
+
+def running_stretches(rate, min_s):
+    """[(start, end)] sample ranges of the run where the ankle shows unbroken strides."""
+    return [(a, b) for a, b, label in run_segments(rate) if label == "run" and b - a >= min_s * rate]
+
+
+def stride_cadence(ankle, rate, start, end):
+    """Steps/min of the run between samples ``start`` and ``end``, from the ankle's stride period.
+
+    The autocorrelation of the ankle's magnitude peaks at one stride (0.45-1.1 s); the ankle's
+    own impacts are no use here, a hard landing rings twice."""
+    step = max(1, rate // 25)
+    mags = [int((x * x + y * y + z * z) ** 0.5) for x, y, z in ankle[start:end:step]]
+    r = rate / step
+    mean = sum(mags) / len(mags)
+    d = [m - mean for m in mags]
+    best, best_lag = None, 0
+    for lag in range(int(0.45 * r), int(1.1 * r) + 1):
+        c = sum(d[i] * d[i + lag] for i in range(len(d) - lag)) / (len(d) - lag)
+        if best is None or c > best:
+            best, best_lag = c, lag
+    return 120.0 * r / best_lag
+
+
+def _harder(data, gain):
+    """Landings ``gain`` times harder: the acceleration about its 1 s mean (gravity) scaled, clipped at 16 g."""
+    if gain == 1.0 or not data:
+        return data
+    n = len(data)
+    w = 25
+    out = []
+    for i in range(n):
+        lo, hi = max(0, i - w), min(n, i + w + 1)
+        seg = data[lo:hi]
+        g = [sum(v[k] for v in seg) / len(seg) for k in range(3)]
+        out.append(tuple(max(-MAX_MG, min(MAX_MG, int(g[k] + gain * (data[i][k] - g[k])))) for k in range(3)))
+    return out
 
 
 class Composer:
@@ -85,28 +163,34 @@ class Composer:
         self.segments = []
         self._cache = {}
 
-    def _source(self, name):
-        if name not in self._cache:
-            self._cache[name] = load(name, self.rate)
-        return self._cache[name]
+    def _source(self, name, rate=None):
+        key = (name, rate or self.rate)
+        if key not in self._cache:
+            self._cache[key] = load(name, rate or self.rate)
+        return self._cache[key]
 
     def now_s(self):
         return len(self.samples) / self.rate
 
-    def add(self, label, name, seconds, window=None):
-        """Append ``seconds`` of recording ``name`` (from a random place inside ``window``)."""
-        data = self._source(name)
+    def add(self, label, name, seconds, window=None, speed=1.0, gain=1.0):
+        """Append ``seconds`` of recording ``name`` (from a random place inside ``window``, seconds of
+        the source), played ``speed`` times faster with landings ``gain`` times harder."""
+        src_rate = int(round(self.rate / speed))   # fewer source samples a second, played at ``rate``
+        data = self._source(name, src_rate)
         n = int(round(seconds * self.rate))
-        lo, hi = window if window else (0, len(data))
+        lo, hi = (int(window[0] * src_rate), int(window[1] * src_rate)) if window else (0, len(data))
         start_s = self.now_s()
         seg = None
         while n > 0:   # a short recording (standing still) is used piece by piece
             take = min(n, hi - lo)
-            at = self.rng.randint(lo, hi - take)
-            self.samples.extend(data[at:at + take])
+            at = self.rng.randint(lo, max(lo, hi - take))
+            self.samples.extend(_harder(data[at:at + take], gain))
             if seg is None:
                 seg = {"start_s": round(start_s, 3), "end_s": 0, "label": label,
-                       "source": name, "from_s": round(at / self.rate, 3)}
+                       "source": name, "from_s": round(at / src_rate, 3)}
+                if speed != 1.0 or gain != 1.0:
+                    seg["speed"] = round(self.rate / src_rate, 3)
+                    seg["landing_gain"] = round(gain, 2)
                 self.segments.append(seg)
             n -= take
         seg["end_s"] = round(self.now_s(), 3)
@@ -115,19 +199,32 @@ class Composer:
     def still(self, seconds):
         return self.add("still", self.rng.choice(STILL_SOURCES), seconds)
 
-    def walk(self, seconds):
-        return self.add("walk", self.rng.choice(WALK_SOURCES), seconds)
+    def walk(self, seconds, sources=WALK_SOURCES):
+        return self.add("walk", self.rng.choice(sources), seconds)
 
-    def run(self, seconds, stretches):
-        a, b = self.rng.choice([s for s in stretches if s[1] - s[0] >= seconds * self.rate])
-        return self.add("run", RUN_SOURCE, seconds, (a, b))
+    def pick_run(self, seconds, stretches, speed=1.0):
+        """A window (seconds of the source) of ``seconds * speed`` inside one unbroken stretch, and the
+        runner's cadence there (steps/min at the source's own pace)."""
+        need = seconds * speed
+        a, b = self.rng.choice([s for s in stretches if s[1] - s[0] >= need + 1])
+        at = self.rng.uniform(a, b - need)
+        ankle = self._source(RUN_REFERENCE, 25)
+        return (at, at + need), stride_cadence(ankle, 25, int(at * 25), int((at + need) * 25))
+
+    def run(self, seconds, stretches, speed=1.0, gain=1.0, label="run", window=None):
+        """A run from inside one unbroken stretch of the 25-minute run (``stretches`` in seconds)."""
+        if window is None:
+            window, _ = self.pick_run(seconds, stretches, speed)
+        return self.add(label, RUN_SOURCE, seconds, window, speed, gain)
 
 
-def compose(seed, rate=50, sprints=6, warmup=True):
-    """Build a session; returns (samples, labels)."""
+def compose(seed, rate=50, sprints=6, warmup=True, variant="plain"):
+    """Build a session; returns (samples, labels). ``variant``: one of VARIANTS or "mixed"."""
+    if variant != "mixed" and variant not in _VARIANT:
+        raise ValueError("compose: variant %r is not one of %s" % (variant, ", ".join(VARIANTS + ("mixed",))))
     c = Composer(seed, rate)
     rng = c.rng
-    stretches = running_stretches(rate, 30)
+    stretches = [(a / rate, b / rate) for a, b in running_stretches(rate, 30)]
     taps = []
     if warmup:
         c.walk(600)                      # Easy Jog (a brisk walk here: runs are only the reps)
@@ -137,21 +234,47 @@ def compose(seed, rate=50, sprints=6, warmup=True):
     reps = []
     next_go = c.now_s() + rng.uniform(5, 8)
     for i in range(sprints):
+        kind = rng.choice(VARIANTS) if variant == "mixed" else variant
+        run_s, speed, gain, after = _VARIANT[kind]
         c.still(max(2.0, next_go - c.now_s()))   # ready at the top
         go = c.now_s()
         taps.append(go)
         c.still(rng.uniform(0.4, 1.5))   # reaction
-        start, end = c.run(rng.uniform(12, 25), stretches)
-        reps.append({"start_s": round(start, 3), "end_s": round(end, 3), "go_s": round(go, 3)})
-        c.still(rng.uniform(4, 10))      # catch breath at the bottom
-        c.walk(rng.uniform(95, 125))     # walk back up
+        seconds = rng.uniform(*run_s)
+        pace = rng.uniform(*speed)
+        if after == "jog":               # the jog (the run at its own pace) at most 0.78 of the sprint's cadence
+            jog_s = rng.uniform(8, 20)
+            jog_window, jog_cadence = c.pick_run(jog_s, stretches)
+        for _ in range(50):
+            window, cadence = c.pick_run(seconds, stretches, pace)
+            if after == "jog":
+                pace = max(pace, jog_cadence / (0.78 * cadence))
+            elif kind == "fast":
+                pace = rng.uniform(190, 215) / cadence
+            if 1.0 <= pace <= 1.45 and cadence * pace <= 240:
+                break
+            pace = rng.uniform(*speed)
+        window, _ = c.pick_run(seconds, stretches, pace) if window[1] - window[0] < seconds * pace else (window, 0)
+        start, end = c.run(seconds, stretches, pace, rng.uniform(*gain), window=window)
+        rep = {"start_s": round(start, 3), "end_s": round(end, 3), "go_s": round(go, 3), "variant": kind,
+               "cadence_spm": round(cadence * pace)}
+        if after == "jog":               # eased into a jog, then the walk back
+            _, jog_end = c.run(jog_s, stretches, label="jog", window=jog_window)
+            rep["jog_end_s"] = round(jog_end, 3)
+            c.walk(rng.uniform(95, 125), WALK_SOURCES + OTHER_WALK_SOURCES)
+        elif after == "walk":            # decelerated straight into the walk back
+            c.walk(rng.uniform(95, 125), WALK_SOURCES + OTHER_WALK_SOURCES)
+        else:
+            c.still(rng.uniform(4, 10))  # catch breath at the bottom
+            c.walk(rng.uniform(95, 125))  # walk back up
+        reps.append(rep)
         next_go = end + rng.uniform(130, 165)   # the recovery is 2-3 min from the sprint's end
     if warmup:
         c.walk(600)                      # Easy Jog or Walk
         c.still(300)                     # Static Stretching
     else:
         c.still(10)
-    labels = {"seed": seed, "rate_hz": rate, "taps_s": [round(t, 3) for t in taps],
+    labels = {"seed": seed, "rate_hz": rate, "variant": variant, "taps_s": [round(t, 3) for t in taps],
               "segments": c.segments, "reps": reps}
     return c.samples, labels
 
@@ -170,8 +293,8 @@ def write(samples, labels, csv_path):
     return labels_path
 
 
-def compose_to(csv_path, seed, rate=50, sprints=6, warmup=True):
-    samples, labels = compose(seed, rate, sprints, warmup)
+def compose_to(csv_path, seed, rate=50, sprints=6, warmup=True, variant="plain"):
+    samples, labels = compose(seed, rate, sprints, warmup, variant)
     write(samples, labels, csv_path)
     return labels
 
@@ -185,11 +308,15 @@ def register(sub):
     p.add_argument("--rate", type=int, default=50, help="sample rate in Hz (default 50)")
     p.add_argument("--sprints", type=int, default=6, help="number of sprints (default 6)")
     p.add_argument("--no-warmup", action="store_true", help="only Sprint Setup and the sprints")
+    p.add_argument("--variant", choices=VARIANTS + ("mixed",), default="plain",
+                   help="how each rep is run and ends: plain (12-25 s, then stand), short (8-12 s), "
+                        "fast (~200 steps/min, harder landings), walkoff (straight into the walk back), "
+                        "jogoff (eased into an 8-20 s jog), mixed (one of these per rep); default plain")
     p.set_defaults(func=run_command)
 
 
 def run_command(args):
-    labels = compose_to(args.out, args.seed, args.rate, args.sprints, not args.no_warmup)
+    labels = compose_to(args.out, args.seed, args.rate, args.sprints, not args.no_warmup, args.variant)
     print("wrote %s (%d s, %d reps); taps: %s" % (
         args.out, labels["segments"][-1]["end_s"], len(labels["reps"]),
         ",".join("%g" % t for t in labels["taps_s"])))

@@ -1,4 +1,4 @@
-"""Bosch BMI160 6-axis IMU over I2C, accelerometer only: +-8 g, 1 KB FIFO, headerless.
+"""Bosch BMI160 6-axis IMU over I2C, accelerometer only: +-16 g, 1 KB FIFO, headerless.
 
 Registers: CHIP_ID 0x00 reads 0xD1; ERR_REG 0x02; PMU_STATUS 0x03 (acc mode bits 5:4,
 01 = normal); FIFO_LENGTH_0/1 0x22/0x23 (byte count, 11 bits, little-endian);

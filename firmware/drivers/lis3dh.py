@@ -1,4 +1,4 @@
-"""ST LIS3DH accelerometer over I2C: high-resolution mode, +-8 g, 32-sample FIFO in stream mode.
+"""ST LIS3DH accelerometer over I2C: high-resolution mode, +-16 g, 32-sample FIFO in stream mode.
 
 Registers (datasheet DocID17530): WHO_AM_I 0x0F reads 0x33; CTRL_REG1 0x20 (ODR, axis
 enables); CTRL_REG4 0x23 (BDU, full scale, HR); CTRL_REG5 0x24 (BOOT, FIFO_EN);

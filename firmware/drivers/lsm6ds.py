@@ -1,4 +1,4 @@
-"""ST LSM6DS33 / LSM6DS3TR-C accelerometer (the Adafruit CLUE's) over I2C: +-8 g, FIFO.
+"""ST LSM6DS33 / LSM6DS3TR-C accelerometer (the Adafruit CLUE's) over I2C: +-16 g, FIFO.
 
 Registers (LSM6DS33 DocID027403, LSM6DS3TR-C DocID030071; same map): WHO_AM_I 0x0F
 reads 0x69 (LSM6DS33) or 0x6A (LSM6DS3TR-C); CTRL1_XL 0x10 (ODR_XL, FS_XL);

@@ -1,4 +1,4 @@
-"""InvenSense/TDK MPU6886 6-axis IMU over I2C (M5Stack sticks): +-8 g, 1 KB FIFO.
+"""InvenSense/TDK MPU6886 6-axis IMU over I2C (M5Stack sticks): +-16 g, 1 KB FIFO.
 
 Registers: WHO_AM_I 0x75 reads 0x19; SMPLRT_DIV 0x19 (rate = 1 kHz / (1 + div) with
 the low-pass filters on); CONFIG 0x1A (gyro DLPF, FIFO_MODE); ACCEL_CONFIG 0x1C (full

@@ -38,8 +38,9 @@ NAMED = 0                # event name spelt out, then fields
 EVENTS = (None, "step_start", "step_end", "cue", "sprint_go", "rep", "pause", "resume",
           "session_end", "plan_fallback", "sensor_fault", "motion_no_tap", "ignored",
           "sprint_tick", "storage_full", "log_skipped", "interrupted", "resumed",
-          "storage_fault", "battery")
+          "storage_fault", "battery", "accel_raw")
 SPRINT_TICK = 13         # packed: cadence_spm (uint), peak_g (centi-g)
+ACCEL_RAW = 20           # packed: rate_hz, n, then n samples as zigzag deltas (swcore.capture)
 
 # Field names with a code (0..30); 31 means the name follows. Append only.
 KEYS = ("set", "step", "kind", "index", "rep", "of", "reason", "pattern", "start_ms",
@@ -300,11 +301,15 @@ def encode_record(t_ms, event, fields):
     code = _code(EVENTS, event) or NAMED
     if code == SPRINT_TICK and not _packable_tick(fields):
         code = NAMED
+    if code == ACCEL_RAW and not _packable_raw(fields):
+        code = NAMED
     body.append(code)
     put_varint(body, t_ms)
     if code == SPRINT_TICK:
         put_varint(body, fields["cadence_spm"])
         put_varint(body, int(round(fields["peak_g"] * 100)))
+    elif code == ACCEL_RAW:
+        _put_raw(body, fields["rate_hz"], fields["samples"])
     else:
         if code == NAMED:
             if not isinstance(event, str):
@@ -318,6 +323,31 @@ def encode_record(t_ms, event, fields):
     buf.extend(body)
     buf.extend(struct.pack("<I", crc32(buf)))
     return bytes(buf)
+
+
+def _put_raw(body, rate, samples):
+    """Raw samples (flat ax, ay, az, ...): the first as is, then each one's change, zigzag varints."""
+    put_varint(body, rate)
+    put_varint(body, len(samples) // 3)
+    px = py = pz = 0
+    for i in range(0, len(samples), 3):
+        x, y, z = samples[i], samples[i + 1], samples[i + 2]
+        for d in (x - px, y - py, z - pz):
+            put_varint(body, d << 1 if d >= 0 else ((-d) << 1) - 1)
+        px, py, pz = x, y, z
+
+
+def _packable_raw(fields):
+    if len(fields) != 2:
+        return False
+    rate = fields.get("rate_hz")
+    samples = fields.get("samples")
+    try:
+        n = len(samples)
+    except TypeError:
+        return False
+    return (isinstance(rate, int) and 0 < rate <= 1000 and n > 0 and n % 3 == 0
+            and all(isinstance(v, int) and -32768 <= v <= 32767 for v in samples))
 
 
 def _packable_tick(fields):

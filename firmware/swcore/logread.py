@@ -11,7 +11,7 @@ import struct
 from swcore.utf8 import clean, first_bad
 
 from swcore.logformat import (
-    FormatError, MAGIC, VERSION, MAX_BODY, NAMED, EVENTS, SPRINT_TICK, KEYS, KEY_NAMED, WORDS,
+    FormatError, MAGIC, VERSION, MAX_BODY, NAMED, EVENTS, SPRINT_TICK, ACCEL_RAW, KEYS, KEY_NAMED, WORDS,
     T_UINT, T_NEG, T_STR, T_WORD, T_FALSE, T_TRUE, T_CENTI, SUB_NONE, SUB_FLOAT, SUB_JSON,
     crc32,
 )
@@ -146,6 +146,25 @@ def decode_header(data):
     header["format"] = data[4]
     return header, pos + n + 4
 
+def _get_raw(body, pos, end):
+    rate, pos = get_varint(body, pos, end)
+    n, pos = get_varint(body, pos, end)
+    samples = []
+    x = y = z = 0
+    for _ in range(n):
+        d = []
+        for _axis in range(3):
+            v, pos = get_varint(body, pos, end)
+            d.append(-((v + 1) >> 1) if v & 1 else v >> 1)
+        x += d[0]
+        y += d[1]
+        z += d[2]
+        samples.append([x, y, z])
+    if pos != end:
+        raise FormatError("accel_raw has %d extra bytes" % (end - pos))
+    return {"rate_hz": rate, "samples": samples}
+
+
 def decode_body(body):
     """``(t_ms, event, fields)`` from a record body (CRC already checked)."""
     end = len(body)
@@ -159,6 +178,8 @@ def decode_body(body):
         if pos != end:
             raise FormatError("sprint_tick has %d extra bytes" % (end - pos))
         return t, "sprint_tick", {"cadence_spm": cadence, "peak_g": centi / 100}
+    if code == ACCEL_RAW:
+        return t, "accel_raw", _get_raw(body, pos, end)
     if code == NAMED:
         event, pos = _get_str(body, pos, end)
     elif code < len(EVENTS):

@@ -26,7 +26,7 @@ EXT_ACKED = "ack"
 STATE = "state"
 
 # Under low space these go first, then everything but ESSENTIAL.
-DROPPABLE = ("cue", "sprint_tick", "ignored", "motion_no_tap")
+DROPPABLE = ("cue", "sprint_tick", "ignored", "motion_no_tap", "accel_raw", "gesture")
 ESSENTIAL = ("rep", "session_end", "storage_full", "storage_fault", "interrupted",
              "resumed", "plan_fallback", "sensor_fault", "log_skipped")
 

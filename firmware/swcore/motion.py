@@ -35,22 +35,33 @@ CADENCE_LOW = const(3)  # armed, running, cadence below the floor for a while
 STILL = const(0)
 WALK = const(1)
 RUN = const(2)
-STATE_NAMES = ("still", "walk", "run")
+JOG = const(3)      # still running, but a rep eased off below its own level: no new rep until a walk or stop
+STATE_NAMES = ("still", "walk", "run", "jog")
 
 _MAX_MG = const(16000)           # clamp: keeps every product a small int on 32-bit ports
 _THRESHOLD_MIN_MG = const(100)    # smallest swing that can be a step
 _THRESHOLD_PCT = const(20)        # threshold: this share of the recent swing height
-_MIN_INTERVAL_MS = const(240)     # 250 steps/min is faster than any sprinter
+_MIN_INTERVAL_MS = const(240)     # no two steps closer than this while walking ...
+_MIN_RUN_INTERVAL_MS = const(190)  # ... or while running (240 steps/min, left and right unalike at the hip)
 _MAX_INTERVAL_MS = const(1300)    # slower than this is not walking
 _REFRACTORY_PCT = const(45)      # no second step within this share of the last interval
-_REGULAR_PCT = const(45)            # consecutive intervals differ by at most this much
 _STRIDE_MS = const(800)          # a steady rhythm this slow is one foot's strides
 _CONFIRM_STEPS = const(4)         # steps in a row before any counts
-_RUN_SPM = const(140)             # running cadence, steps per minute
 _QUICK_SPM = const(125)          # a run starts with the first of an unbroken line of steps this quick
-_RUN_IMPACT_MG = const(1900)      # running lands harder than walking, wherever it is worn
 _RUN_STEPS = const(4)             # running intervals in a row that start a bout
-_SLOW_STEPS = const(3)            # slow intervals in a row that end a bout
+_SLOW_STEPS = const(3)            # slow or easing intervals in a row that end a bout
+_CONTACT_MG = const(1000)         # above 1 g: the body is being held up (ground contact), below: flight
+
+# The run classifier (see docs/motion.md): all three must hold, over the recent steps.
+# Names in TUNABLE can be overridden per pipeline (the benchmark's leave-one-person-out search).
+RUN_SPM = 145           # cadence: walking stays below, the slowest jog above
+RUN_HEIGHT_MG = 800     # mean swing of the gravity-removed magnitude: a run lands at least this hard ...
+RUN_OVER_WALK_PCT = 150  # ... and this much harder than the walking steps seen at the same placement
+EASE_CAD_PCT = 88       # a rep ends when its stride cadence falls below this share of the rep's own ...
+EASE_EFFORT_PCT = 75    # ... or its effort (stride cadence x swing) below this share (a walk-off or a
+                        # jog-off), or its cadence to a walking one
+REGULAR_PCT = 45        # steps: consecutive intervals differ by at most this much
+TUNABLE = ("REGULAR_PCT", "RUN_SPM", "RUN_HEIGHT_MG", "RUN_OVER_WALK_PCT", "EASE_CAD_PCT", "EASE_EFFORT_PCT")
 _STOP_GAP_MS = const(1200)        # no step for this long: stopped
 _LOW_STEPS = const(6)             # steps below the floor before the nudge
 
@@ -58,11 +69,14 @@ _BASE_MS = const(500)             # high-pass window: keeps steps, drops gravity
 
 
 class MotionPipeline:
-    def __init__(self, rate_hz):
+    def __init__(self, rate_hz, tune=None):
         rate = int(rate_hz)
         if rate < 10 or rate > 400:
             raise ValueError("motion: sensor rate %s Hz is outside 10..400" % rate_hz)
         self.rate = rate
+        g = globals()
+        for name in TUNABLE:
+            setattr(self, name.lower(), int(tune[name]) if tune and name in tune else g[name])
         self.base_n = rate * _BASE_MS // 1000             # gravity/offset/stride average
         self.base = array("h", [0] * self.base_n)
         self.smooth_n = max(1, (rate * 80 + 500) // 1000)
@@ -70,6 +84,7 @@ class MotionPipeline:
         self.half = self.base_n // 2
         self.delay = self.half + (self.smooth_n - 1) // 2  # filter delay, samples
         self.min_iv = rate * _MIN_INTERVAL_MS // 1000
+        self.min_run_iv = (rate * _MIN_RUN_INTERVAL_MS + 999) // 1000
         self.max_iv = rate * _MAX_INTERVAL_MS // 1000
         self.gap = rate * _STOP_GAP_MS // 1000
         self.quick_iv = rate * 60 // _QUICK_SPM
@@ -103,8 +118,22 @@ class MotionPipeline:
         self.fast = 0         # running intervals in a row
         self.fast_from = 0    # first step of that streak
         self.fast_peak = 0    # highest magnitude within the streak
-        self.fast_mag = 0     # typical step impact within the streak (moving mean)
+        self.prev_h = 0       # the previous step's swing height
+        self.doubled = False  # the last interval was taken as two steps (one too weak to see)
+        self.dbl_hist = 0     # which of the last four intervals of a run were such doubles (bits)
+        self.prev_iv = 0      # the interval before the last one
+        self.iv2 = 0          # and the two before that
+        self.iv3 = 0
+        self.h_mean = 0       # mean swing height over the recent steps
+        self.walk_h = 0       # typical swing of the walking steps (0: none seen yet)
+        self.stride_spm = 0   # cadence over the last two strides (four steps)
+        self.ref_spm = 0      # the bout's own running level: stride cadence ...
+        self.ref_effort = 0   # ... and stride cadence x swing / 64
+        self.ref_fade = 0     # steps below the level since it last came down
+        self.contact_n = 0    # samples of the bout's steps above 1 g (ground-contact proxy)
+        self.iv_contact = 0   # samples above 1 g since the last step
         self.slow = 0         # slow intervals in a row during a bout
+        self.slow_contact = 0
         self.last_fast = 0    # last running step of the bout
         self.cadence_spm = 0  # from the typical interval
         # the current or last bout
@@ -130,7 +159,8 @@ class MotionPipeline:
         self.cadence_floor = int(cadence_floor_spm or 0)
         self.low = 0
         self.low_sent = False
-        if self.state == RUN:      # already running at the tap: the rep starts now
+        if self.state == RUN or self.state == JOG:   # already running at the tap: the rep starts now
+            self.state = RUN
             self._start_bout(self.n)
             self.pending = MOVE_START
             self.pending_lag = 0
@@ -145,10 +175,12 @@ class MotionPipeline:
         cadence = 0
         if self.bout_steps > 1 and span > 0:
             cadence = (self.bout_steps - 1) * 60 * self.rate // span
+        contact = self.contact_n * 1000 // (self.rate * self.bout_steps) if self.bout_steps else 0
         return {"steps": self.bout_steps, "cadence_spm": cadence,
                 "peak_cadence_spm": self.bout_peak_spm,
                 "peak_g": round(self.bout_peak_mg / 1000, 2),
-                "moving_ms": span * 1000 // self.rate}
+                "moving_ms": span * 1000 // self.rate,
+                "contact_ms": contact}
 
     def state_name(self):
         return STATE_NAMES[self.state]
@@ -191,6 +223,8 @@ class MotionPipeline:
         if c < 0:
             c += self.base_n
         mc = base[c]                    # raw magnitude, in step with the filtered signal
+        if mc >= _CONTACT_MG:
+            self.iv_contact += 1
         d = mc - self.bsum // self.bfill
         if d > 30000:
             d = 30000
@@ -250,8 +284,9 @@ class MotionPipeline:
         if last >= 0:
             iv = p - last
             refractory = (self.avg16 >> 4) * _REFRACTORY_PCT // 100 if self.seq > 1 else 0
-            if refractory < self.min_iv:
-                refractory = self.min_iv
+            least = self.min_run_iv if self.seq > 1 and self.avg16 <= self.quick_iv * 16 else self.min_iv
+            if refractory < least:
+                refractory = least
             if iv < refractory:
                 return NONE     # a second bump within one step
         else:
@@ -263,6 +298,9 @@ class MotionPipeline:
             if self.quick == 0:
                 self.quick_from = last
             self.quick += 1
+        elif (self.quick >= 2 and self.avg16 <= self.quick_iv * 16
+              and -self.regular_pct * self.avg16 <= (iv * 16 - 2 * self.avg16) * 100 <= self.regular_pct * self.avg16):
+            self.quick += 2                # one quick step too weak to see
         else:
             self.quick = 0
         if iv <= 0 or iv > self.max_iv * 2:
@@ -272,17 +310,23 @@ class MotionPipeline:
             return NONE
         avg = (self.avg16 + 8) >> 4
         counted = 1
+        doubled = self.doubled
+        self.doubled = False
         if self.seq > 1:
-            tol = avg * _REGULAR_PCT // 100
+            tol = avg * self.regular_pct // 100
             diff = iv - avg
             if diff < 0:
                 diff = -diff
             if diff <= tol:
                 self.seq += 1
                 self.avg16 += (iv * 16 - self.avg16) >> 2
-            elif self.seq >= _CONFIRM_STEPS and iv - avg * 2 <= tol and avg * 2 - iv <= tol:
+            elif (self.seq >= _CONFIRM_STEPS and iv - avg * 2 <= tol and avg * 2 - iv <= tol
+                  and not (self.state == RUN and (doubled or 4 * (iv - avg * 2) > avg or 4 * (avg * 2 - iv) > avg))):
+                # (while running: only a close double, and never twice running: that is a walk)
                 counted = 2     # one step too weak to see: count it, keep the rhythm
+                iv >>= 1        # (and take it as two steps below)
                 self.seq += 1
+                self.doubled = True
             elif iv <= self.max_iv:
                 self.seq = 2    # this interval may start a new regular run
                 self.seq_from = last
@@ -312,26 +356,84 @@ class MotionPipeline:
         elif self.seq > _CONFIRM_STEPS:
             self.steps += counted
         self.cadence_spm = 960 * self.rate // self.avg16
-        # 5. bouts (by the mean interval: left and right steps often differ)
-        if self.cadence_spm >= _RUN_SPM:
-            if self.fast == 0:
-                self.fast_from = last
-                self.fast_peak = self.swing_mag
-                self.fast_mag = self.swing_mag
-            self.fast_mag = (self.fast_mag * 3 + self.swing_mag) >> 2
-            self.fast += 1
-            if self.swing_mag > self.fast_peak:
-                self.fast_peak = self.swing_mag
-            if self.state == RUN:
+        # 5. bouts. The classifier looks at the last few steps: cadence (by the mean interval:
+        # left and right steps often differ) and swing height, against the walking steps seen here.
+        hp = self.prev_h
+        self.prev_h = h
+        self.h_mean = (self.h_mean * 3 + h) >> 2
+        contact = self.iv_contact
+        self.iv_contact = 0
+        piv = self.prev_iv
+        self.prev_iv = iv
+        iv4 = iv + piv + self.iv2 + self.iv3     # the last two strides (four steps)
+        full4 = piv > 0 and self.iv2 > 0 and self.iv3 > 0
+        self.iv3 = self.iv2
+        self.iv2 = piv
+        if self.seq >= _CONFIRM_STEPS and self.cadence_spm < _QUICK_SPM and self.state == WALK:
+            # a walking step: how hard walking lands here
+            self.walk_h = h if self.walk_h == 0 else self.walk_h + ((h - self.walk_h) >> 4)
+        running = (self.cadence_spm >= self.run_spm and self.h_mean >= self.run_height_mg
+                   and self.h_mean * 100 >= self.walk_h * self.run_over_walk_pct)
+        if full4:
+            self.stride_spm = 240 * self.rate // iv4
+        if self.state == RUN:
+            # the rep's own level against the last strides (two steps: left and right alike)
+            effort = self.stride_spm * self.h_mean >> 6
+            # a step too weak to see now and then is running; two in four steps is a walk's rhythm
+            d = self.dbl_hist = ((self.dbl_hist << 1) | (1 if self.doubled else 0)) & 15
+            easing = (self.cadence_spm < self.run_spm or self.stride_spm * 100 < self.ref_spm * self.ease_cad_pct
+                      or effort * 100 < self.ref_effort * self.ease_effort_pct
+                      or (d & 1) + (d >> 1 & 1) + (d >> 2 & 1) + (d >> 3) >= 2)
+            if not easing:   # the level follows a rising effort (slowly: not the jitter of the
+                # rate's sampling) and a fading one slower still: at most 1 step/min every 4
+                # steps (a runner tiring over minutes, not a jog-off)
+                d = self.stride_spm - self.ref_spm
+                if d > 0:
+                    self.ref_spm += (d + 15) >> 4
+                else:
+                    self.ref_fade += 1
+                    if self.ref_fade >= 4:
+                        self.ref_fade = 0
+                        self.ref_spm -= 1
+                d = effort - self.ref_effort
+                self.ref_effort += (d + 15) >> 4 if d > 0 else -((-d + 63) >> 6)
                 self.last_fast = p
                 self.bout_steps += 1 + self.slow   # slow steps that did not end the bout
+                self.contact_n += contact + self.slow_contact
                 self.slow = 0
+                self.slow_contact = 0
                 if self.cadence_spm > self.bout_peak_spm:
                     self.bout_peak_spm = self.cadence_spm
                 if self.swing_mag > self.bout_peak_mg:
                     self.bout_peak_mg = self.swing_mag
                 event = self._check_floor()
-            elif self.fast >= _RUN_STEPS and self.seq >= _RUN_STEPS and self.fast_mag >= _RUN_IMPACT_MG:
+            else:
+                self.slow += 1
+                self.slow_contact += contact
+                if self.slow >= _SLOW_STEPS:
+                    event = self._end_bout(self.last_fast, NONE)
+                    self.fast = 0
+                    self.slow = 0
+                    self.state = JOG
+                    self.state_since = self.last_fast
+            return event
+        if self.state == JOG:       # eased off a rep: a new one needs a walk or a stop first
+            if self.cadence_spm >= self.run_spm or self.stride_spm >= self.run_spm:
+                self.slow = 0
+            else:
+                self.slow += 1
+                if self.slow >= 2 * _SLOW_STEPS:
+                    self.state = WALK
+                    self.state_since = p
+            return event
+        if running:
+            if self.fast == 0:
+                self.fast_from = last
+                self.fast_peak = self.swing_mag
+            self.fast += 1
+            if self.swing_mag > self.fast_peak:
+                self.fast_peak = self.swing_mag
+            if self.fast >= _RUN_STEPS and self.seq >= _RUN_STEPS:
                 start = self.fast_from
                 steps = self.fast + 1
                 if self.quick > self.fast:    # the rhythm settled a step or two into the run
@@ -343,19 +445,17 @@ class MotionPipeline:
                 self.state_since = start
                 self._start_bout(start)
                 self.bout_steps = steps
+                self.contact_n = contact * steps
                 self.bout_peak_mg = self.fast_peak
                 self.bout_peak_spm = self.cadence_spm
+                self.stride_spm = self.cadence_spm
+                self.ref_spm = self.cadence_spm
+                self.ref_effort = self.cadence_spm * self.h_mean >> 6
                 self.last_fast = p
                 self.lag = self.n - start
                 event = MOVE_START
         else:
             self.fast = 0
-            if self.state == RUN:
-                self.slow += 1
-                if self.slow >= _SLOW_STEPS:
-                    event = self._end_bout(self.last_fast, NONE)
-                    self.state = WALK
-                    self.state_since = self.last_fast
         return event
 
     def _check_floor(self):
@@ -378,6 +478,8 @@ class MotionPipeline:
         self.bout_peak_spm = 0
         self.bout_peak_mg = 0
         self.slow = 0
+        self.slow_contact = 0
+        self.contact_n = 0
         self.low = 0
         self.low_sent = False
 

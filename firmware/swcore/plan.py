@@ -240,6 +240,8 @@ def parse(doc):
         raise PlanError("plan error: field %s: is not a plan field (allowed: %s)" % (_msg("quote", key), ", ".join(_PLAN_FIELDS)))
     if "level" in doc and doc["level"] not in LEVELS:
         raise PlanError("plan error: field 'level': must be one of %s, got %s" % (", ".join(LEVELS), _msg("show", doc["level"])))
+    if "capture" in doc and not isinstance(doc["capture"], bool):
+        raise PlanError("plan error: field 'capture': must be true or false, got %s" % _msg("type_name", doc["capture"]))
     name = doc.get("name")
     if not isinstance(name, str) or not name.strip():
         raise PlanError("plan error: field 'name': the plan needs a name (text)")
@@ -280,7 +282,7 @@ def parse(doc):
     return name, steps
 
 
-_PLAN_FIELDS = ("name", "sets", "note", "version", "level", "form_guard")
+_PLAN_FIELDS = ("name", "sets", "note", "version", "level", "form_guard", "capture")
 
 
 def _form_guard(raw):

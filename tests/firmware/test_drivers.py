@@ -22,9 +22,9 @@ except (ImportError, AttributeError):
         return 0
 
 RUN = "hip-outdoor-run-25min.csv"   # 100 Hz, hip, with impacts above 4 g
-# (driver class, fake chip class, address, milli-g resolution at +-8 g)
+# (driver class, fake chip class, address, milli-g resolution at +-16 g)
 CHIPS = (
-    (LIS3DH, FakeLIS3DH, 0x18, 4),
+    (LIS3DH, FakeLIS3DH, 0x18, 12),
     (MPU6886, FakeMPU6886, 0x68, 1),
     (BMI160, FakeBMI160, 0x69, 1),
 )
@@ -57,12 +57,12 @@ def _push_and_drain(drv, chip, samples, rows, times):
         _drain(drv, samples)
 
 
-def test_each_chip_is_set_to_8_g_and_the_asked_rate():
+def test_each_chip_is_set_to_16_g_and_the_asked_rate():
     for driver, fake, addr, _res in CHIPS:
         for rate in (25, 50, 100):
             drv, chip, _ = _open(driver, fake, addr, rate)
             assert chip.rate_hz() == rate, (driver.chip, rate, chip.rate_hz())
-            assert chip.range_g() == 8, (driver.chip, chip.range_g())
+            assert chip.range_g() == 16, (driver.chip, chip.range_g())
 
 
 def test_fifo_samples_come_back_in_milli_g_in_order():
@@ -81,13 +81,16 @@ def test_fifo_samples_come_back_in_milli_g_in_order():
                 assert abs(a - b) <= res, (driver.chip, want, have)
 
 
-def test_impacts_beyond_range_saturate_at_8_g_not_wrap():
+def test_a_downhill_landing_above_8_g_reads_true_and_beyond_16_g_saturates_not_wraps():
     samples = array.array("h", [0] * 3 * 64)
     for driver, fake, addr, res in CHIPS:
         drv, chip, _ = _open(driver, fake, addr)
         chip.push(12000, -12000, 1000)
         (x, y, z), = _drain(drv, samples)
-        assert 7900 <= x <= 8200 and -8200 <= y <= -7900, (driver.chip, x, y)
+        assert abs(x - 12000) <= res and abs(y + 12000) <= res, (driver.chip, x, y)
+        chip.push(30000, -30000, 1000)
+        (x, y, z), = _drain(drv, samples)
+        assert x >= 15900 and y <= -15900, (driver.chip, x, y)
 
 
 def test_a_full_fifo_is_reported_and_reading_goes_on():
@@ -165,4 +168,4 @@ def test_lis3dh_needs_auto_increment_to_read_the_fifo():
     samples = array.array("h", [0] * 3 * 64)
     drv, chip, _ = _open(LIS3DH, FakeLIS3DH, 0x19)
     chip.push(500, -250, 1000)
-    assert _drain(drv, samples) == [(500, -252, 1000)]
+    assert _drain(drv, samples) == [(492, -252, 996)]     # 12 mg digits at +-16 g

@@ -20,7 +20,7 @@ except (ImportError, AttributeError):
         return 0
 
 RUN = "hip-outdoor-run-25min.csv"
-RES = 1                     # milli-g per digit at +-8 g is 0.244: a reading is within 1 mg
+RES = 1                     # milli-g per digit at +-16 g is 0.488: a reading is within 1 mg
 
 
 def _nodelay(ms):
@@ -43,11 +43,11 @@ def _drain(drv, samples):
             out.append((samples[3 * i], samples[3 * i + 1], samples[3 * i + 2]))
 
 
-def test_both_clue_revisions_are_set_to_8_g_and_the_nearest_rate():
+def test_both_clue_revisions_are_set_to_16_g_and_the_nearest_rate():
     for who in (0x69, 0x6A):
         for rate, chip_hz in ((25, 26), (50, 52), (100, 104)):
             drv, chip, _ = _open(rate, who)
-            assert chip.rate_hz() == chip_hz and chip.range_g() == 8, (who, rate, chip.rate_hz())
+            assert chip.rate_hz() == chip_hz and chip.range_g() == 16, (who, rate, chip.rate_hz())
             assert drv.who_am_i == who
 
 
