@@ -52,7 +52,7 @@ BOARDS = {
     "circuitplayground-bluefruit": ("circuitpython", lambda: FakeLIS3DH(0x19), "lis3dh",
                                     3.3, 0.5, 0.011, 0.06, 500, "nRF52840; CircuitPython idle assumed 0.5 mA"),
     "clue": ("circuitpython", lambda: FakeLSM6DS(0x6A), "lsm6ds",
-             3.3, 0.5, 0.25, 0.06, 500, "nRF52840; screen off (not used yet)"),
+             3.3, 0.5, 0.25, 0.06, 500, "nRF52840; screen on, its backlight not counted"),
 }
 
 CATEGORIES = ("timed", "open", "sprint: armed", "sprint: running", "recovery")
@@ -81,9 +81,17 @@ def _build(board_id, chip):
     time = FakeTime(0)
     if spec["runtime"] == "circuitpython":
         # The CircuitPython layer's parts differ only in the button (polled keypad) and
-        # the bus adapter; the runner and the driver are the same modules.
+        # the bus adapters; the runner, driver and screen are the same modules.
         stand_in = _board("pico-w-lis3dh")
         stand_in["battery"] = None
+        if spec["display"]:                   # the same screen (swcore.screen), on GPIO numbers
+            d = dict(_board("m5stickc-plus2")["display"])
+            for k in ("width", "height", "x_offset", "y_offset", "rotation"):
+                d[k] = spec["display"][k]
+            stand_in["display"] = d
+            stand_in["buzzer"] = {"pin": 2, "volume": 32768}     # off the display's pins
+            stand_in["motor"] = None
+            stand_in["i2c"] = dict(stand_in["i2c"], sda=21, scl=22)
         m = FakeMachine(time, devices=[chip])
         parts = mp.build(stand_in, m, time, sensor=False)
         parts.rate_hz = spec["accel"]["rate_hz"]

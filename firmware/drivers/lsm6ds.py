@@ -44,6 +44,7 @@ class LSM6DS(I2CAccel):
                  delay_ms=default_delay_ms):
         super().__init__(i2c, address, rate_hz, range_g, ODR_CODES, SCALES, _BATCH, 6,
                          ODR_CODES[rate_hz][1] if rate_hz in ODR_CODES else 0, stuck_s)
+        self.fifo_samples = 4096 // 6     # accelerometer only: the TR-C's 4 KB (the DS33 has 8)
         self._ug = SCALES[range_g][1]
         self._chip_hz = ODR_CODES[rate_hz][1]
         self._phase = 0                           # decimation accumulator (chip -> board rate)

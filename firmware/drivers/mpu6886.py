@@ -47,6 +47,7 @@ class MPU6886(I2CAccel):
                  delay_ms=default_delay_ms):
         super().__init__(i2c, address, rate_hz, range_g, RATES, SCALES, _BATCH, _RECORD,
                          rate_hz, stuck_s)
+        self.fifo_samples = _FIFO_BYTES // _RECORD
         self._lsb = SCALES[range_g][1]
         self._two = bytearray(2)
         self._probe()

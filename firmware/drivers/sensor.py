@@ -102,6 +102,7 @@ class I2CAccel:
         self.rate_hz = rate_hz
         self.range_g = range_g
         self.max_batch = batch
+        self.fifo_samples = batch       # what the chip's FIFO holds (a driver with more says so)
         self.overruns = 0
         self._one = bytearray(1)
         self._raw = bytearray(record * batch)

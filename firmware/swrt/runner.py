@@ -58,10 +58,18 @@ class Runner:
         self.clock = parts.clock
         self.plan_error = plan_error
         self.period_ms = 1000 // parts.rate_hz
-        batch = parts.sensor.max_batch if parts.sensor is not None else 1
-        self.samples = array.array("h", [0] * 3 * batch)
-        # Read when the FIFO (or the driver's batch, if smaller) is 7/8 full.
-        self.fifo_ms = max(READ_MS, min(MAX_FIFO_MS, batch * self.period_ms * 7 // 8))
+        sensor = parts.sensor
+        batch = sensor.max_batch if sensor is not None else 1
+        fifo = getattr(sensor, "fifo_samples", batch)
+        # A FIFO deeper than the driver's batch is drained in two batches a wake-up
+        # (MPU6886: 73 records, 36 a batch), the second into a preallocated view.
+        self.batches = 2 if fifo > batch else 1
+        self.samples = array.array("h", [0] * 3 * batch * self.batches)
+        self._second = memoryview(self.samples)[3 * batch:]
+        self.batch = batch
+        # Read when the FIFO (or what two batches take, if less) is 7/8 full.
+        depth = fifo if fifo < batch * self.batches else batch * self.batches
+        self.fifo_ms = max(READ_MS, min(MAX_FIFO_MS, depth * self.period_ms * 7 // 8))
         button = parts.button
         self.button_wakes = button is None or getattr(button, "wakes", False)
         self.light_sleep = getattr(parts, "light_sleep", None)
@@ -135,6 +143,8 @@ class Runner:
             return 0
         try:
             n = sensor.read_into(self.samples)
+            if n == self.batch and self.batches > 1:
+                n += sensor.read_into(self._second)
         except SensorError as e:
             self.errors += 1
             if not e.transient or self.errors >= RETRIES:

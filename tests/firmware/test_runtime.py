@@ -586,3 +586,29 @@ def test_light_sleep_on_the_esp32_wakes_on_the_button_and_not_on_the_rp2():
         assert mp.build(board("pico-w-lis3dh"), m2, time).light_sleep is None
     finally:
         del sys.modules["esp32"]
+
+
+def test_a_fifo_deeper_than_a_batch_is_drained_in_one_wake_up_allocating_nothing():
+    time, m, parts, app, events, motion, runner = setup("m5stickc-plus2")
+    assert parts.sensor.fifo_samples == 73 and runner.batches == 2
+    assert runner.fifo_ms == 1000                     # a second between reads, not 630 ms
+    chip = m.bus.devices[0x68]
+    runner.start(0)
+    for k in range(50):                               # one second at 50 Hz: more than a batch
+        chip.push(k, -k, 1000)
+    time.advance(1000)
+    now = runner.clock.now()
+    n = runner.read_sensor(now)
+    assert n == 50 and len(motion.times) == 50, (n, len(motion.times))
+    t = motion.times
+    assert all(b - a == 20 for a, b in zip(t, t[1:])) and t[-1] == now, t
+    app.motion = None                                 # (its list of times allocates)
+    for k in range(50):
+        chip.push(k, k, 1000)
+    time.advance(1000)
+    heap_lock()
+    try:
+        n = runner.read_sensor(runner.clock.now())
+    finally:
+        heap_unlock()
+    assert n == 50 and runner.last_t == now + 1000
