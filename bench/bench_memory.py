@@ -24,6 +24,7 @@ with open(%r) as f:
 app = s.run(cfg)
 gc.collect()
 print("RESULT", app.engine.done, gc.mem_alloc() + gc.mem_free(), gc.mem_alloc())
+micropython.qstr_info()
 """
 
 
@@ -32,11 +33,14 @@ def run(heap_kib, cfg_path, mpy_dir):
     env["MICROPYPATH"] = mpy_dir
     proc = subprocess.run([firmware.micropython_exe(), "-X", "heapsize=%dK" % heap_kib, "-c", PROBE % cfg_path],
                           env=env, capture_output=True, text=True)
+    result = None
     for line in proc.stdout.splitlines():
+        if line.startswith("qstr pool:"):
+            run.qstr_pool = line[len("qstr pool:"):].strip()
         if line.startswith("RESULT"):
             _, done, peak, alloc = line.split()
-            return done == "True", int(peak), int(alloc)
-    return False, 0, (proc.stdout + proc.stderr).strip()[-300:]
+            result = done == "True", int(peak), int(alloc)
+    return result or (False, 0, (proc.stdout + proc.stderr).strip()[-300:])
 
 
 def smallest_heap(cfg, mpy_dir, hi):
@@ -61,12 +65,19 @@ def main():
         if not done:
             print("error:", alloc)
         print("default session (no session log) under -X heapsize=64K: %s" % ("completed" if done else "FAILED"))
-        print("heap in use after the session, after gc: %d of %d bytes" % (alloc, heap))
-        print("smallest heap the session completes in: %d KiB" % smallest_heap(cfg, mpy_dir, 64))
+        if done:     # (else ``alloc`` is the error, printed above)
+            print("heap in use after the session, after gc: %d of %d bytes" % (alloc, heap))
+        # Interned names (qstrs) are never freed, even with their module unloaded; the pool
+        # grows by doubling, so one module too many can cost a new pool of ~7.5 KiB at once.
+        run(160, cfg, mpy_dir)
+        print("qstr pool after the session: %s" % getattr(run, "qstr_pool", "?"))
+        print("smallest heap the session completes in: %d KiB" % smallest_heap(cfg, mpy_dir, 160))
         logged = Path(out) / "config-log.json"
         logged.write_text(json.dumps(base))
         print("smallest heap with the session log on LittleFS: %d KiB"
               % smallest_heap(str(logged), mpy_dir, 160))
+        run(160, str(logged), mpy_dir)
+        print("qstr pool after the session with the log: %s" % getattr(run, "qstr_pool", "?"))
         return 0 if done else 1
 
 
