@@ -4,12 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench bench-motion clean stubs typecheck
+.PHONY: run test bench bench-motion clean stubs typecheck fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --disable-pip-version-check --no-compile -e '.[dev]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -17,8 +16,13 @@ run: $(STAMP)
 	$(BIN)/sprintwatch export out/run --format fit --out out/session.fit
 	$(BIN)/sprintwatch plot out/run --out out/session.png
 
-test: $(STAMP) typecheck
-	$(BIN)/python -m pytest
+# Every core (pytest-xdist); the type checks of `make typecheck` run as one of the tests
+# (tests/test_typecheck.py), beside the others rather than before them. The venv's pip
+# (3.11's own) installs without compiling every package's .pyc up front: what the tests
+# import is compiled as it is imported. The slowest tests are listed at the end.
+TEST_WORKERS ?= auto
+test: $(STAMP) stubs
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=15
 
 # Each target port's published stubs in a folder of its own (.stubs/NAME), then
 # every board's firmware checked against its port's (host_tools/typecheck.py).
@@ -29,6 +33,12 @@ stubs: $(STAMP)
 
 typecheck: stubs
 	$(BIN)/python -m host_tools.typecheck
+
+# The plan, log, store and sync fuzzers (tests/fuzz/fuzz_*.py: one file per fuzzer) on
+# CPython and the MicroPython unix port, with oracles; FUZZ_SECONDS shared between them.
+FUZZ_SECONDS ?= 600
+fuzz: $(STAMP)
+	$(BIN)/python tests/fuzz/run.py --seconds $(FUZZ_SECONDS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

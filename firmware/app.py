@@ -5,13 +5,14 @@ returns. On a board, asyncio tasks call it (see ``swrt.runner``); the simulator 
 it from a virtual-time loop. Both run this very code.
 """
 from swcore.engine import Engine
-from swcore.cues import CuePlayer, CUE_ERROR, CUE_WARNING, CUE_SLOPE_TURN, CUE_SLOPE_OK, CUE_SLOPE_LOW
-from swcore.gestures import Gestures, NAMES as GESTURE_NAMES, NONE as NO_GESTURE
+from swcore.cues import (CuePlayer, CUE_ERROR, CUE_WARNING, CUE_SLOPE_TURN, CUE_SLOPE_OK,
+                         CUE_SLOPE_LOW, CUE_SLOPE_FLAT)
+from swcore.gestures import Gestures, NAMES as GESTURE_NAMES, NONE as NO_GESTURE, _earliest
 
 PLAN_FILE = "plan.json"
 FIRMWARE_VERSION = "0.1.0"
 TICK_MS = 1000       # a sprint_tick (cadence, peak g) every second of a sprint, for plots
-_PARSER_MODULES = ("swcore.plan", "swcore.default_plan")
+_PARSER_MODULES = ("swcore.plan", "swcore.planjson", "swcore.default_plan")
 
 
 def unload_plan_parser():
@@ -40,8 +41,10 @@ def _unload(names):
 def load_plan(read_text):
     """Return ``(name, steps, text, error)``: the board's plan, or the built-in one.
 
-    ``read_text()`` returns the plan file's text or None when there is none. A bad
-    plan never stops the device: the built-in session runs and ``error`` says why.
+    ``read_text()`` returns the plan file's text (or bytes) or None when there is
+    none. A bad plan never stops the device: whatever the parser raises (a PlanError,
+    or anything else, even MemoryError), the built-in session runs with the sensor and
+    the session log as usual, and ``error`` says why (an empty file is an error too).
     """
     from swcore import plan as planmod          # imported here so it can be unloaded
     from swcore.default_plan import DEFAULT_PLAN
@@ -51,12 +54,16 @@ def load_plan(read_text):
     except Exception as e:  # unreadable file: same fallback as a bad one
         text = None
         error = "plan error: cannot read %s (%s)" % (PLAN_FILE, e)
-    if text:
+    if text is not None:
         try:
             name, steps = planmod.parse(text)
+            if not isinstance(text, str):
+                text = str(text, "utf-8")     # checked UTF-8 by the parser
             return name, steps, text, None
         except planmod.PlanError as e:
             error = str(e)
+        except Exception as e:  # the parser's bounds should leave none; never a crash loop
+            error = "plan error: %s: %s" % (type(e).__name__, e)
     name, steps = planmod.parse(DEFAULT_PLAN)
     return name, steps, None, error
 
@@ -74,32 +81,51 @@ class App:
         self.engine = Engine(steps, self.emit)
         self.engine.motion_sensing = motion is not None
         self.motion = motion
+        self.rate = getattr(motion, "rate", 0)   # samples/s; 0: no sensor, no slope meter
         self.slope = None    # a SlopeMeter while a step measures the slope
         self.tick_at = -1    # next once-a-second sprint summary, -1 outside sprints
         self.tick_peak = 0   # highest magnitude (mg) since the last summary
         self.capture = None  # a swcore.capture.RawCapture when the plan asks for raw capture
+        self.guard = None    # swcore.formguard.FormGuard, made at the first rep
+        display = getattr(board, "display", None)
+        # a swcore.screen.Screen gets every change and a tick; a plain display the step names
+        self.screen = display if hasattr(display, "tick") else None
 
     def emit(self, t, event, fields):
         if event == "cue":
             self.player.play(fields["pattern"], t)
         elif event == "step_start":
             display = getattr(self.board, "display", None)
-            if display is not None:
+            if self.screen is not None:
+                self.screen.show(t, fields["step"], fields.get("rep", 0), fields.get("of", 0),
+                                 self.engine.step.get("measure") == "slope")
+            elif display is not None:
                 display.show(t, fields["step"], fields.get("rep", 0), fields.get("of", 0))
-            if self.motion is not None and self.engine.step.get("measure") == "slope":
+            if self.rate and self.engine.step.get("measure") == "slope":
                 from swcore.slope import SlopeMeter     # only for Sprint Setup: unloaded after
-                self.slope = SlopeMeter(self.motion.rate)
-        elif event == "sprint_go" and self.motion is not None:
-            self.motion.arm(self.engine.step.get("cadence_floor_spm", 0))
-            self.tick_at = t + TICK_MS
-            self.tick_peak = 0
+                self.slope = SlopeMeter(self.rate)
+        if event == "sprint_go" and self.screen is not None:
+            self.screen.go(t)
+        if event == "sprint_go" and self.motion is not None:
+            try:
+                self.motion.arm(self.engine.step.get("cadence_floor_spm", 0))
+                self.tick_at = t + TICK_MS
+                self.tick_peak = 0
+            except Exception as e:
+                self._motion_failed(t, e)
         elif event == "rep" and self.motion is not None and fields["motion"] and "steps" not in fields:
-            metrics = self.motion.rep_metrics()   # a rep ended by tap or time: still give its figures
-            for k in metrics:
-                fields[k] = metrics[k]
+            try:
+                metrics = self.motion.rep_metrics()   # a rep ended by tap or time: still its figures
+                for k in metrics:
+                    fields[k] = metrics[k]
+            except Exception as e:
+                self._motion_failed(t, e)
         elif event == "step_end" and self.motion is not None and fields["kind"] == "sprint":
-            self.motion.disarm()
             self.tick_at = -1
+            try:
+                self.motion.disarm()
+            except Exception as e:
+                self._motion_failed(t, e)
         elif event == "step_end" and self.slope is not None:
             self.slope = None
             _unload(("swcore.slope",))
@@ -107,6 +133,11 @@ class App:
             self.capture.flush()            # the last part-block, before the log closes
         for sink in self.sinks:
             sink(t, event, fields)
+        if event == "rep":
+            from swcore.formguard import on_rep     # the form-drop guard (loaded at the first rep)
+            on_rep(self, t, fields)
+            if self.screen is not None:
+                self.screen.rep(fields["duration_ms"], fields.get("cadence_spm", 0))
 
     def start(self, t, plan_error=None):
         if plan_error:
@@ -124,20 +155,49 @@ class App:
         self.emit(t, what, fields)
         self.emit(t, "cue", {"pattern": CUE_WARNING})
 
+    def sensor_lost(self):
+        """The accelerometer is gone (the runner's button-only mode): no motion, no slope."""
+        self.motion = None
+        self.slope = None
+        self.rate = 0
+        self.engine.motion_sensing = False      # reps no longer say whether one moved
+
     def sample(self, ax, ay, az, t):
-        """One accelerometer sample (milli-g) taken at ``t``; the hot path."""
+        """One accelerometer sample (milli-g) taken at ``t``; the hot path.
+
+        The rep detector and the slope meter each run in a ``try`` of their own: one
+        that raises is switched off with a log record and the error cue (``motion_fault``,
+        ``slope_fault``) and the other carries on.
+        """
         if self.capture is not None:
             self.capture.add(ax, ay, az, t)
-        if self.motion is not None:
-            code = self.motion.feed(ax, ay, az)
-            if self.tick_at >= 0 and self.motion.mag > self.tick_peak:
-                self.tick_peak = self.motion.mag
-            if code:
-                self._on_motion(t, code)
-            if self.slope is not None:
-                code = self.slope.feed(ax, ay, az)
+        m = self.motion
+        if m is not None:
+            try:
+                code = m.feed(ax, ay, az)
+                if self.tick_at >= 0 and m.mag > self.tick_peak:
+                    self.tick_peak = m.mag
+                if code:
+                    self._on_motion(t, code)
+            except Exception as e:
+                self._motion_failed(t, e)
+        s = self.slope
+        if s is not None:
+            try:
+                code = s.feed(ax, ay, az)
                 if code:
                     self._on_slope(t, code)
+            except Exception as e:
+                self.slope = None
+                self.fault(t, "slope_fault", "slope meter off: %s" % e)
+
+    def _motion_failed(self, t, e):
+        """The rep detector raised: off for the rest of the session (taps and time still
+        end sprints), the slope meter and everything else go on."""
+        self.motion = None
+        self.engine.motion_sensing = False
+        self.tick_at = -1
+        self.fault(t, "motion_fault", "rep detection off: %s" % e)
 
     def _on_slope(self, t, code):
         from swcore import slope
@@ -145,10 +205,16 @@ class App:
         if code == slope.FIRST:
             self.emit(t, "cue", {"pattern": CUE_SLOPE_TURN})
             return
+        if code == slope.NOT_FLAT:
+            self.emit(t, "slope_not_flat", {"reading": list(m.last)})
+            self.emit(t, "cue", {"pattern": CUE_SLOPE_FLAT})
+            return
         g = m.gradient_x10
         verdict = slope.verdict(g)
         self.emit(t, "slope", {"gradient_pct": g / 10, "verdict": verdict,
                                "first": list(m.first), "second": list(m.second)})
+        if self.screen is not None:
+            self.screen.slope(g / 10, verdict)
         pattern = CUE_SLOPE_OK if verdict == slope.VERDICT_OK else (
             CUE_WARNING if verdict == slope.VERDICT_STEEP else CUE_SLOPE_LOW)
         self.emit(t, "cue", {"pattern": pattern})
@@ -185,6 +251,22 @@ class App:
             self.tick_peak = 0
             self.tick_at += TICK_MS
         self.player.service(now)
+        if self.screen is not None:
+            self.screen.tick(now, self.engine)
+
+    def next_due(self, now):
+        """After ``service(now)``: the earliest time it has something to do without a new
+        input, or -1: a gesture to recognise, an engine deadline, a cue segment, a
+        sprint summary. An engine deadline already past is held back by a pending
+        gesture (``Gestures.settled_until``) and waits for it."""
+        e = self.engine.next_due()
+        if e <= now:
+            e = -1
+        t = _earliest(self.gestures.next_due(), e)
+        t = _earliest(t, self.player.next_due())
+        if self.screen is not None:                    # the next second the digits show
+            t = _earliest(t, self.screen.next_due(now, self.engine))
+        return _earliest(t, self.tick_at)
 
     def idle(self):
         """True when nothing can happen without a press: no deadline, no cue playing."""

@@ -10,7 +10,7 @@ import json
 import sys
 
 from swrt.session import LOG_DIR, ResumeOffer, start_session_log  # noqa: F401  (shared with swrt.cp)
-from swrt.session import BOARD_FILE, console_sink, file_reader, session_store
+from swrt.session import BOARD_FILE, PLAN_FILE_LIMIT, console_sink, file_reader, session_store
 
 
 def prepare(machine, time_mod, root="", sinks=(console_sink,), safe=False):
@@ -25,7 +25,7 @@ def prepare(machine, time_mod, root="", sinks=(console_sink,), safe=False):
     if board_error:
         parts.faults.insert(0, ("board_fault", board_error))
     name, steps, plan_text, plan_error = load_plan(
-        (lambda: None) if safe else file_reader(root + "plan.json"))
+        (lambda: None) if safe else file_reader(root + "plan.json", PLAN_FILE_LIMIT))
     app = App(parts, name, steps, list(sinks), motion=motion_pipeline(parts, safe))
     try:
         from app import unload_plan_parser      # frees the parser's RAM once steps exist
@@ -55,7 +55,10 @@ def start_sync(runner, root=""):
         return None
     try:
         from app import FIRMWARE_VERSION
-        sync = ble_mp.start_sync(store, root, firmware=FIRMWARE_VERSION)
+        from swcore.battery import level as battery_level
+        pct = battery_level(runner.parts.battery_mv)   # the Battery Service's 0x2A19
+        level = (lambda: pct) if pct is not None else None
+        sync = ble_mp.start_sync(store, root, firmware=FIRMWARE_VERSION, battery=level)
     except Exception as e:
         runner.parts.faults.append(("sync_fault", "Bluetooth sync not started: %s" % e))
         return None

@@ -7,11 +7,15 @@ each call going over a real Bluetooth stack. Where CircuitPython is known to bit
 this layer does the same:
 
 - a write longer than a characteristic's ``max_length`` is refused (ATT error);
-- a ``PacketBuffer`` keeps at most ``buffer_size`` incoming packets (later ones are
-  dropped and counted);
-- ``PacketBuffer.write`` raises ``ConnectionError`` until a central has subscribed,
-  and once the link is gone; a packet longer than ``outgoing_packet_length`` raises
-  ``ValueError``;
+- a ``PacketBuffer``'s incoming ring holds ``buffer_size * (2 + max_packet_size)``
+  bytes; a packet that does not fit pushes the *oldest* packets out (the write was
+  already acknowledged to the central: lost without a word), counted in ``dropped``;
+- ``PacketBuffer.write`` returns 0 and sends nothing until the central has written
+  the CCCD (and once the link is gone); ``outgoing_packet_length`` raises
+  ``ValueError`` until then; a packet longer than it raises ``ValueError``;
+- while a notification is in flight, later ``write`` calls are appended to one
+  pending packet as long as they fit: consecutive small writes merge into one
+  notification (sent when the stack reports the first one done);
 - connectable advertising stops when a central connects; starting it twice raises;
 - the ATT MTU is at most ``MAX_MTU`` (247, assumed for the nRF52840 builds).
 
@@ -229,17 +233,26 @@ class PacketBuffer:
 
     def __init__(self, characteristic, *, buffer_size, max_packet_size=None):
         self.characteristic = characteristic
-        self.max_packet_size = max_packet_size or characteristic.max_length
+        self.max_packet_size = min(max_packet_size or characteristic.max_length, 512 - 3)
         self._in = deque()
-        self._size = buffer_size
+        self._capacity = buffer_size * (2 + self.max_packet_size)
+        self._filled = 0
         self.dropped = 0
+        self._pending = b""          # appended to while a notification is in flight
+        self._in_flight = False
+        self.merged = 0              # writes that went out inside another's notification
         characteristic._buffers.append(self)
 
     def _incoming(self, data):
-        if len(self._in) >= self._size:
-            self.dropped += 1
+        need = 2 + len(data)
+        if need > self._capacity:
             return
+        while self._capacity - self._filled < need:   # the C code drops the oldest first
+            old = self._in.popleft()
+            self._filled -= 2 + len(old)
+            self.dropped += 1
         self._in.append(data)
+        self._filled += need
 
     def readinto(self, buf):
         if not self._in:
@@ -248,6 +261,7 @@ class PacketBuffer:
         if len(data) > len(buf):
             raise ValueError("Buffer too short by %d bytes" % (len(data) - len(buf)))
         self._in.popleft()
+        self._filled -= 2 + len(data)
         buf[:len(data)] = data
         return len(data)
 
@@ -258,24 +272,51 @@ class PacketBuffer:
     def write(self, data, *, header=None):
         conn = self._conn()
         if conn is None:
-            raise ConnectionError("Not connected")
-        packet = bytes(header or b"") + bytes(data)
-        if len(packet) > self.outgoing_packet_length:
+            return 0                 # not subscribed (or gone): nothing sent
+        room = self.outgoing_packet_length
+        data = bytes(data)
+        head = bytes(header or b"")
+        if len(head) + len(data) > room:
             raise ValueError("Total data to write is larger than outgoing_packet_length")
+        if not self._in_flight:
+            packet = head + data
+            self._send(conn, packet)
+            return len(packet)
+        if len(self._pending) + len(data) > room:
+            # The C code waits for the pending packet to go; the emulation sends it now.
+            self._send(conn, self._pending)
+            self._pending = b""
+        if self._pending:
+            self.merged += 1
+            self._pending += data
+            return len(data)
+        self._pending = head + data
+        return len(self._pending)
+
+    def _send(self, conn, packet):
+        self._in_flight = True
         adapter._notify(conn, self.characteristic, packet)
-        return len(packet)
+        asyncio.get_event_loop().call_soon(self._tx_complete)
+
+    def _tx_complete(self):
+        # BLE_GATTS_EVT_HVN_TX_COMPLETE: the pending packet (if any) goes next.
+        self._in_flight = False
+        if self._pending:
+            conn = self._conn()
+            packet, self._pending = self._pending, b""
+            if conn is not None:
+                self._send(conn, packet)
 
     @property
     def incoming_packet_length(self):
-        conn = adapter._first_connection()
-        mtu = conn.att_mtu if conn is not None else 23
-        return min(self.max_packet_size, mtu - 3)
+        return self.characteristic.max_length
 
     @property
     def outgoing_packet_length(self):
-        conn = self._conn() or adapter._first_connection()
-        mtu = conn.att_mtu if conn is not None else 23
-        return min(self.max_packet_size, mtu - 3)
+        conn = self._conn()
+        if conn is None:
+            raise ValueError("No connection: length cannot be determined")
+        return min(conn.att_mtu - 3, self.max_packet_size, self.characteristic.max_length)
 
     def deinit(self):
         if self in self.characteristic._buffers:

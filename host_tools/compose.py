@@ -17,6 +17,7 @@ Output: ``NAME.csv`` (trace format, resampled to ``rate``) and ``NAME.labels.jso
 Sprint Setup, then each sprint's go.
 """
 import json
+import os
 import random
 from pathlib import Path
 
@@ -24,7 +25,8 @@ from host_tools import firmware  # noqa: F401  (puts firmware/ on sys.path)
 from swcore.trace import TraceReader
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-TRACES_DIR = REPO_ROOT.parent / "shared" / "traces"
+# $SPRINTWATCH_TRACES points elsewhere (an installed package has no ../shared/traces).
+TRACES_DIR = Path(os.environ.get("SPRINTWATCH_TRACES") or REPO_ROOT.parent / "shared" / "traces")
 
 STILL_SOURCES = ("wrist-mrploppy-stationary-0",)
 WALK_SOURCES = ("wrist-hughb-walk-1834", "wrist-hughb-walk-2350")

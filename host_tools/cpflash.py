@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 from host_tools import cplibs, firmware
-from host_tools.typecheck import import_closure
 
 MANIFEST = ".sw-manifest.json"      # drive paths this tool installed, to remove stale ones
 TMP_SUFFIX = ".new"
@@ -89,6 +88,7 @@ def library_files(names, libdir):
 
 def firmware_files(spec, source=firmware.FIRMWARE_DIR):
     """{drive path: source file} of the firmware for this board."""
+    from host_tools.typecheck import import_closure
     source = Path(source)
     entries = [source / name for name in RENAMED]
     chip = (spec.get("accel") or {}).get("chip")
@@ -158,7 +158,13 @@ def copy_to_drive(drive, contents, progress=None):
                 removed.append(rel)
             except FileNotFoundError:
                 pass
-        _write_atomically(manifest_path, json.dumps(sorted(contents), indent=0).encode())
+        manifest = json.dumps(sorted(contents), indent=0).encode()
+        try:
+            same = manifest_path.read_bytes() == manifest
+        except OSError:
+            same = False
+        if not same:            # an unchanged flash writes nothing at all
+            _write_atomically(manifest_path, manifest)
     except OSError as e:
         if getattr(e, "errno", None) == 30:        # EROFS
             raise FlashError("the CIRCUITPY drive is read-only: the firmware owns it. Hold "

@@ -13,7 +13,18 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CPLIB_DIR = ROOT / ".cplib"
+
+
+def _cplib_dir():
+    """``.cplib/`` in a checkout; an installed package (no pyproject.toml beside it) keeps
+    them in the user cache folder instead of writing into site-packages."""
+    if (ROOT / "pyproject.toml").exists():
+        return ROOT / ".cplib"
+    from host_tools.paths import cache_dir
+    return cache_dir() / "cplib"
+
+
+CPLIB_DIR = _cplib_dir()
 REQUIREMENTS = (
     "adafruit-circuitpython-asyncio==3.1.1",
     "adafruit-circuitpython-ticks==1.1.7",

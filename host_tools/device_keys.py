@@ -86,12 +86,7 @@ def provision(db, device_id=None, name=None):
 
 
 # ---- the laptop's copies ------------------------------------------------------------
-def data_dir():
-    env = os.environ.get("SPRINTWATCH_DATA")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / "sprintwatch"
+from host_tools.paths import cache_dir, data_dir  # noqa: E402,F401  (where they used to live)
 
 
 def host_key_path(device_id):

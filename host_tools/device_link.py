@@ -16,6 +16,8 @@ import serial.tools.list_ports
 from mpremote.transport import TransportError, TransportExecError
 from mpremote.transport_serial import SerialTransport
 
+from host_tools.device_errors import DeviceError, LinkLost  # noqa: F401  (raised here, imported from here)
+
 CHUNK = 1536  # bytes per write command (2 KiB of base64)
 
 # Hash files on the device itself: the host never trusts what it sent.
@@ -37,14 +39,6 @@ def _sw_hash(p):
     f.close()
     return binascii.hexlify(d.digest()).decode()
 """
-
-
-class DeviceError(Exception):
-    """Something the user must fix (no port, not MicroPython, a device-side error)."""
-
-
-class LinkLost(DeviceError):
-    """The line dropped mid-way (cable pulled, board reset)."""
 
 
 def find_port():

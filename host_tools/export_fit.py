@@ -5,8 +5,11 @@ but its licence limits use to the licensee's internal business purposes and forb
 passing it on, which does not fit an MIT project that users install; fit-tool has no
 such terms.
 """
+import zlib
+
 from fit_tool.fit_file_builder import FitFileBuilder
 from fit_tool.profile.messages.activity_message import ActivityMessage
+from fit_tool.profile.messages.device_info_message import DeviceInfoMessage
 from fit_tool.profile.messages.event_message import EventMessage
 from fit_tool.profile.messages.file_id_message import FileIdMessage
 from fit_tool.profile.messages.lap_message import LapMessage
@@ -19,7 +22,7 @@ from fit_tool.profile.profile_type import (
     Sport, SubSport, WorkoutStepDuration, WorkoutStepTarget,
 )
 
-from host_tools.session_model import steps_per_min_to_fit
+from host_tools.session_model import moving_seconds, step_distances, steps_per_min_to_fit
 
 INTENSITY = {"warmup": Intensity.WARMUP, "active": Intensity.ACTIVE,
              "recovery": Intensity.RECOVERY, "cooldown": Intensity.COOLDOWN}
@@ -28,7 +31,50 @@ INTENSITY = {"warmup": Intensity.WARMUP, "active": Intensity.ACTIVE,
 LAP_TRIGGER = {"tap": LapTrigger.MANUAL, "skipped": LapTrigger.MANUAL, "time": LapTrigger.TIME,
                "max": LapTrigger.TIME, "motion": LapTrigger.TIME,
                "session_end": LapTrigger.SESSION_END}
-SERIAL = 0x5357  # "SW"
+SERIAL = 0x5357  # "SW": a session whose device is not known (a log file, the simulator)
+FIT_EPOCH_S = 631065600          # 1989-12-31T00:00:00Z, where FIT's times count from
+NAME_BYTES = 32                  # workout and step names (the string field's size)
+NOTE_BYTES = 80                  # a step's note, as the watch shows it during the step
+
+
+def serial_number(header):
+    """One number per device: the hex of its id (``sw-8bfd7142``), else a CRC of the id,
+    else SERIAL when the session does not say which device recorded it."""
+    dev = str(header.get("device_id") or "")
+    try:
+        n = int(dev[3:], 16) if dev.startswith("sw-") else 0
+    except ValueError:
+        n = 0
+    if not 0 < n < 0xFFFFFFFF:
+        n = (zlib.crc32(dev.encode()) or 1) if dev else SERIAL
+    return n
+
+
+def software_version(fw):
+    """"0.1.0" -> 0.1 (FIT keeps major.minor in hundredths), None when unreadable."""
+    try:
+        major, minor = (int(x) for x in str(fw).split(".")[:2])
+    except ValueError:
+        return None
+    return float("%d.%d" % (major, minor)) if 0 <= major < 600 and 0 <= minor < 100 else None
+
+
+def clip_words(text, limit, more=""):
+    """``text`` in at most ``limit`` UTF-8 bytes, cut at a word boundary (never mid-word),
+    ``more`` (e.g. an ellipsis) appended when something was left out."""
+    text = " ".join(str(text).split())
+    if len(text.encode()) <= limit:
+        return text
+    limit -= len(more.encode())
+    out = ""
+    for word in text.split(" "):
+        longer = (out + " " + word) if out else word
+        if len(longer.encode()) > limit:
+            break
+        out = longer
+    if not out:       # one word longer than the field: cut at a character, never a byte
+        out = text.encode()[:limit].decode("utf-8", "ignore")
+    return out.rstrip(",;:-") + more
 
 
 def _ms(start, t_ms):
@@ -36,14 +82,42 @@ def _ms(start, t_ms):
     return int(start.timestamp() * 1000) + int(t_ms)
 
 
-def _file_id(kind, start):
+def _file_id(kind, start, serial=SERIAL):
     m = FileIdMessage()
     m.type = kind
     m.manufacturer = Manufacturer.DEVELOPMENT.value
     m.product = 0
-    m.serial_number = SERIAL
+    m.serial_number = serial
     m.time_created = _ms(start, 0)
     return m
+
+
+def _device_info(header, start, serial):
+    m = DeviceInfoMessage()
+    m.timestamp = _ms(start, 0)
+    m.device_index = 0               # the creator: the Sprintwatch itself
+    m.manufacturer = Manufacturer.DEVELOPMENT.value
+    m.product = 0
+    m.serial_number = serial
+    version = software_version(header.get("fw"))
+    if version is not None:
+        m.software_version = version
+    m.product_name = clip_words("Sprintwatch %s" % (header.get("fw") or ""), 32)
+    return m
+
+
+def _distance_at(session, distances, t):
+    """Metres covered by ``t``: known sprint distances, spread evenly over each run."""
+    total = 0.0
+    for i, d in distances.items():
+        step = session.steps[i]
+        rep = session.rep_in(step)
+        go = rep.get("start_ms", step.start_ms) if rep else step.start_ms
+        if t >= step.end_ms:
+            total += d
+        elif t > go:
+            total += d * (t - go) / max(1, step.end_ms - go)
+    return total
 
 
 def _timer_event(ts, event_type):
@@ -70,8 +144,15 @@ def _set_cadence(msg, cad):
 def activity_bytes(session, start):
     """A FIT activity: laps per step, cadence records, session and activity messages."""
     b = FitFileBuilder(auto_define=True, min_string_size=16)
-    b.add(_file_id(FileType.ACTIVITY, start))
+    serial = serial_number(session.header)
+    b.add(_file_id(FileType.ACTIVITY, start, serial))
+    b.add(_device_info(session.header, start, serial))
     b.add(_timer_event(_ms(start, 0), EventType.START))
+    distances = step_distances(session)
+    # Laps name the step of the workout export-plan writes (a repeat block's steps once).
+    _entries, workout_index = workout_layout(
+        [{"index": st.index, "rep": st.rep, "of": st.of, "name": st.name, "kind": st.kind}
+         for st in session.steps])
 
     ticks = {t: spm for t, spm, _g in session.ticks}
     moments = sorted({0, session.end_ms, *ticks, *(s.start_ms for s in session.steps),
@@ -79,7 +160,10 @@ def activity_bytes(session, start):
     pauses = list(session.pauses)
     records_at = [t for t in moments if not any(a < t < z for a, z in pauses)]
     laps = sorted(session.steps, key=lambda s: s.end_ms)
-    stops = sorted([(a, EventType.STOP_ALL) for a, _ in pauses] + [(z, EventType.START) for _, z in pauses])
+    stops = []
+    for a, z in pauses:
+        stops += [(a, EventType.STOP_ALL), (z, EventType.START)]
+    stops.sort(key=lambda e: e[0])      # by time only (EventTypes do not compare); stable
 
     ri = li = pi = 0
     lap_msgs = []
@@ -96,10 +180,13 @@ def activity_bytes(session, start):
                 whole, frac = steps_per_min_to_fit(ticks[t])
                 r.cadence = whole
                 r.fractional_cadence = frac
+            if distances:
+                r.distance = _distance_at(session, distances, t)
             b.add(r)
             ri += 1
         elif which == 1:
-            lap = _lap(session, laps[li], start, len(lap_msgs))
+            lap = _lap(session, laps[li], start, len(lap_msgs), distances.get(session.steps.index(laps[li])))
+            lap.workout_step_index = workout_index.get(laps[li].index, laps[li].index)
             lap_msgs.append(lap)
             b.add(lap)
             li += 1
@@ -123,6 +210,8 @@ def activity_bytes(session, start):
     s.total_timer_time = timer_s
     s.first_lap_index = 0
     s.num_laps = len(lap_msgs)
+    if distances:
+        s.total_distance = sum(distances.values())
     _set_cadence(s, session.cadence())
     b.add(s)
     a = ActivityMessage()
@@ -132,11 +221,13 @@ def activity_bytes(session, start):
     a.type = Activity.MANUAL
     a.event = Event.ACTIVITY
     a.event_type = EventType.STOP
+    local = start.astimezone()          # the laptop's time zone at the session's start
+    a.local_timestamp = int(end / 1000 + local.utcoffset().total_seconds()) - FIT_EPOCH_S
     b.add(a)
     return b.build().to_bytes()
 
 
-def _lap(session, step, start, index):
+def _lap(session, step, start, index, distance=None):
     lap = LapMessage()
     lap.message_index = index
     lap.timestamp = _ms(start, step.end_ms)
@@ -154,6 +245,10 @@ def _lap(session, step, start, index):
         rep = session.rep_in(step)
         if rep and rep.get("steps"):
             lap.total_strides = int(rep["steps"]) // 2
+    if distance:
+        lap.total_distance = distance
+        speed = distance / max(0.001, moving_seconds(session, step))
+        lap.avg_speed = lap.enhanced_avg_speed = speed
     return lap
 
 
@@ -166,20 +261,78 @@ def plan_intensities(steps):
     return [s.intensity for s in Session({}, events).steps]
 
 
+def workout_layout(steps):
+    """The FIT workout's steps for a flattened plan: each repeat block once, then a
+    repeat step; returns (entries, {flattened index: workout step index}).
+
+    An entry is ("step", plan step) or ("repeat", first workout index of the block, count).
+    Works from the ``rep``/``of`` the parser gives each step of a block (and, for a
+    session's steps, tolerates a cut end and a step started twice after a power cut).
+    """
+    entries, where = [], {}
+    i = 0
+    while i < len(steps):
+        s = steps[i]
+        if not s.get("rep"):
+            if s["index"] not in where:
+                where[s["index"]] = len(entries)
+                entries.append(("step", s))
+            i += 1
+            continue
+        j = i        # the block: steps with rep, of the same `of`, reps never going back
+        while j < len(steps) and steps[j].get("of") == s.get("of") and steps[j].get("rep") and \
+                steps[j]["rep"] >= steps[j - 1 if j > i else i]["rep"]:
+            j += 1
+        block = steps[i:j]
+        first = block[0]["index"]
+        second = [b["index"] for b in block if b["rep"] == block[0]["rep"] + 1]
+        length = (second[0] - first) if second else (max(b["index"] for b in block) - first + 1)
+        base = len(entries)
+        for b in block:
+            pos = (b["index"] - first) % max(1, length)
+            if b["rep"] == block[0]["rep"] and len(entries) - base == pos:
+                entries.append(("step", b))
+            where[b["index"]] = base + pos
+        entries.append(("repeat", base, int(s["of"])))
+        i = j
+    return entries, where
+
+
+def _step_name(s):
+    """The step's name with its effort (``Sprint 80%``): the watch shows the name during
+    the step, where a runner looks; FIT's targets have no "% of maximal effort"."""
+    name = s["name"]
+    if s.get("effort_pct"):
+        effort = " %g%%" % s["effort_pct"]
+        return clip_words(name, NAME_BYTES - len(effort)) + effort
+    return clip_words(name, NAME_BYTES)
+
+
 def workout_bytes(name, steps, created):
-    """A FIT workout: one step per flattened plan step; taps become open steps."""
+    """A FIT workout: each plan step once, a repeat block as its steps plus a repeat step
+    (6 x sprint + walk back = 3 workout steps); taps become open steps."""
     b = FitFileBuilder(auto_define=True, min_string_size=16)
     b.add(_file_id(FileType.WORKOUT, created))
+    entries, _where = workout_layout(steps)
     w = WorkoutMessage()
-    w.workout_name = name[:40]
+    w.workout_name = clip_words(name, NAME_BYTES)
     w.sport = Sport.RUNNING
-    w.num_valid_steps = len(steps)
+    w.num_valid_steps = len(entries)
     b.add(w)
-    for s, intensity in zip(steps, plan_intensities(steps)):
+    intensity_of = dict(zip((s["index"] for s in steps), plan_intensities(steps)))
+    for n, entry in enumerate(entries):
         m = WorkoutStepMessage()
-        m.message_index = s["index"]
-        m.workout_step_name = s["name"][:40]
-        m.intensity = INTENSITY[intensity]
+        m.message_index = n
+        if entry[0] == "repeat":
+            _kind, back_to, count = entry
+            m.duration_type = WorkoutStepDuration.REPEAT_UNTIL_STEPS_CMPLT
+            m.duration_step = back_to
+            m.target_repeat_steps = count
+            b.add(m)
+            continue
+        s = entry[1]
+        m.workout_step_name = _step_name(s)
+        m.intensity = INTENSITY[intensity_of[s["index"]]]
         if s["kind"] == "timed":
             m.duration_type = WorkoutStepDuration.TIME
             m.duration_time = s["duration_ms"] / 1000.0
@@ -193,6 +346,6 @@ def workout_bytes(name, steps, created):
         m.target_type = WorkoutStepTarget.OPEN
         m.target_value = 0
         if s.get("note"):
-            m.notes = s["note"][:50]
+            m.notes = clip_words(s["note"], NOTE_BYTES, "\u2026")
         b.add(m)
     return b.build().to_bytes()

@@ -1,18 +1,50 @@
 """Where the firmware lives, and how the laptop runs or imports its pure modules.
 
-The host never keeps a second copy of firmware logic: it puts ``firmware/`` on
+The host never keeps a second copy of firmware logic: it puts the firmware folder on
 ``sys.path`` and imports the very modules the board runs (plan, log format, sync).
+In a checkout that is ``firmware/`` beside ``host_tools/``; an installed wheel carries
+the same tree as ``host_tools/_firmware`` (and ``boards/`` as ``host_tools/_boards``),
+mapped in pyproject.toml so the sources are never moved or copied in git.
 """
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
 
-FIRMWARE_DIR = Path(__file__).resolve().parent.parent / "firmware"
-BOARDS_DIR = Path(__file__).resolve().parent.parent / "boards"
+_HERE = Path(__file__).resolve().parent
+
+
+def _locate(packaged, checkout):
+    """The installed copy when this is a wheel, else the checkout's folder."""
+    inside = _HERE / packaged
+    return inside if inside.is_dir() else _HERE.parent / checkout
+
+
+FIRMWARE_DIR = _locate("_firmware", "firmware")
+BOARDS_DIR = _locate("_boards", "boards")
 
 if str(FIRMWARE_DIR) not in sys.path:
     sys.path.insert(0, str(FIRMWARE_DIR))
+
+
+def firmware_version():
+    """The firmware's version (``FIRMWARE_VERSION`` in app.py), read without importing the app."""
+    try:
+        text = (FIRMWARE_DIR / "app.py").read_text(encoding="utf-8")
+    except OSError:
+        return "unknown"
+    found = re.search(r'^FIRMWARE_VERSION\s*=\s*"([^"]+)"', text, re.M)
+    return found.group(1) if found else "unknown"
+
+
+def host_version():
+    """The installed sprintwatch package's version."""
+    from importlib import metadata
+    try:
+        return metadata.version("sprintwatch")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def micropython_exe():

@@ -11,13 +11,10 @@ import hashlib
 import json
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-from tqdm import tqdm
-
-from host_tools import device_keys, firmware, mpy
-from host_tools.device_link import DeviceError, Link, LinkLost, find_port
+from host_tools import firmware, mpy
+from host_tools.device_errors import DeviceError, LinkLost
 from swcore import boardspec
 from swcore import plan as planmod
 
@@ -26,6 +23,7 @@ JOURNAL = ".sw-pending.json"     # renames in progress; a later flash completes 
 TMP_SUFFIX = ".new"
 BOARD_FILE = "board.json"
 PLAN_FILE = "plan.json"
+VERSION_FILE = "firmware.json"   # {"firmware": version, "build": id}: what flash installed
 SOURCE_ONLY = ("boot.py", "main.py")  # a board runs these as source
 MPY_MAJOR = 6
 
@@ -36,7 +34,8 @@ def register(sub):
                                    "MicroPython board over USB serial (mpremote raw REPL).")
     p.add_argument("--board", required=True, help="board name in boards/ (or a board JSON file)")
     p.add_argument("--port", help="serial port (default: the only USB serial port found)")
-    p.add_argument("--plan", help="session plan JSON to install (checked first)")
+    p.add_argument("--plan", help="session plan to install (checked first): a JSON file or a library "
+                                  "NAME from `sprintwatch plan list`, e.g. beginner-walk")
     p.add_argument("--source", action="store_true",
                    help="copy .py sources instead of compiled .mpy (for a board whose "
                         "MicroPython reads another .mpy version)")
@@ -65,7 +64,11 @@ def load_board(name):
 
 
 def check_plan(path):
-    """The plan's bytes, after the device's own parser accepted them."""
+    """The plan's bytes, after the device's own parser accepted them. ``path`` may name a
+    plan of the built-in library instead of a file (``sprintwatch plan list``)."""
+    from host_tools import plan_library
+    if path in plan_library.ENTRIES and not Path(path).exists():
+        return plan_library.text(path).encode()
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as e:
@@ -78,21 +81,32 @@ def check_plan(path):
 
 
 def build(source=False):
-    """{device path: bytes} for every firmware file, compiled unless ``source``."""
+    """{device path: bytes} for every firmware file, compiled unless ``source``
+    (from the mpy cache where the source, mpy-cross and its options are unchanged)."""
     out = {}
     for src in sorted(firmware.FIRMWARE_DIR.rglob("*.py")):
         rel = src.relative_to(firmware.FIRMWARE_DIR).as_posix()
+        if "__pycache__" in rel:
+            continue
         if source or rel in SOURCE_ONLY:
             out[rel] = src.read_bytes()
     if not source:
-        with tempfile.TemporaryDirectory() as tmp:
-            try:
-                compiled = mpy.compile_tree(tmp)
-            except subprocess.CalledProcessError as e:
-                raise DeviceError("mpy-cross failed: %s" % e.stderr.strip())
-            for path in compiled:
-                out[path.relative_to(tmp).as_posix()] = path.read_bytes()
+        try:
+            out.update(mpy.compile_tree_cached())
+        except subprocess.CalledProcessError as e:
+            raise DeviceError("mpy-cross failed: %s" % (e.stderr or "").strip())
+    out[VERSION_FILE] = version_file(out)
     return out
+
+
+def version_file(files):
+    """What ``firmware.json`` on the device says: the firmware version and a build id
+    (digest of every firmware file flashed), so a changed tree with the same version shows."""
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(path.encode() + b"\0" + sha(files[path]).encode() + b"\n")
+    return (json.dumps({"firmware": firmware.firmware_version(), "build": digest.hexdigest()[:12]},
+                       sort_keys=True) + "\n").encode()
 
 
 def sha(data):
@@ -136,6 +150,7 @@ def finish_pending(link):
 
 def device_secret(link, new_key):
     """(device id, secret, is_new): the device's sync key, kept across flashes unless ``new_key``."""
+    from host_tools import device_keys
     device_id = None
     raw = link.read(device_keys.DEVICE_KEY_FILE)
     if raw is not None:
@@ -155,6 +170,8 @@ def flash(board_name, port=None, plan=None, source=False, new_key=False, out=sys
 
     ``interrupt_after`` (tests) raises KeyboardInterrupt after that many files were written.
     """
+    from host_tools import device_keys                   # the sync protocol's crypto: only when flashing
+    from host_tools.device_link import Link, find_port   # serial + mpremote: only when flashing
     board, board_bytes = load_board(board_name)
     plan_bytes = check_plan(plan) if plan else None
     files = build(source)
@@ -181,9 +198,9 @@ def flash(board_name, port=None, plan=None, source=False, new_key=False, out=sys
         # A .py beside a new .mpy would shadow it (MicroPython imports .py first).
         stale += sorted(p[:-4] + ".py" for p in files if p.endswith(".mpy"))
         stale += [p + TMP_SUFFIX for p in files]
-        before = link.hashes(files)
+        before = link.hashes(list(files) + stale)      # one round trip for both
         changed = [p for p in files if before[p] != sha(files[p])]
-        stale = [p for p, h in link.hashes(stale).items() if h is not None]
+        stale = [p for p in stale if before[p] is not None]
 
         _copy(link, files, changed, interrupt_after)
         pairs = [[p + TMP_SUFFIX, p] for p in changed]
@@ -198,12 +215,13 @@ def flash(board_name, port=None, plan=None, source=False, new_key=False, out=sys
                 link.remove(p)
             link.remove(JOURNAL)
 
-        after = link.hashes(files)
-        bad = [p for p in files if after[p] != sha(files[p])]
-        if bad:
-            raise DeviceError("verification failed for %s: flash again" % ", ".join(bad))
-        if not source:
-            _check_imports(link)
+        if changed or stale:     # else `before` just proved every file equal: nothing to redo
+            after = link.hashes(files)
+            bad = [p for p in files if after[p] != sha(files[p])]
+            if bad:
+                raise DeviceError("verification failed for %s: flash again" % ", ".join(bad))
+            if not source:
+                _check_imports(link)
         link.soft_reset()
     except KeyboardInterrupt:
         raise DeviceError("interrupted: the board keeps its previous firmware (new files are only "
@@ -216,7 +234,7 @@ def flash(board_name, port=None, plan=None, source=False, new_key=False, out=sys
     return {"port": port, "written": changed, "unchanged": len(files) - len(changed),
             "removed": stale, "bytes": sum(len(files[p]) for p in changed),
             "device_id": device_id, "key_path": str(key_path), "key_new": key_is_new,
-            "micropython": vtext}
+            "micropython": vtext, "firmware": json.loads(files[VERSION_FILE])}
 
 
 def _read_manifest(link):
@@ -228,6 +246,9 @@ def _read_manifest(link):
 
 
 def _copy(link, files, changed, interrupt_after):
+    if not changed:
+        return
+    from tqdm import tqdm
     total = sum(len(files[p]) for p in changed)
     with tqdm(total=total, unit="B", unit_scale=True, desc="copying", disable=None,
               file=sys.stderr) as bar:
@@ -261,6 +282,9 @@ def run_command(args):
         return 1
     print("wrote %d files (%d bytes), %d unchanged, removed %d stale"
           % (len(result["written"]), result["bytes"], result["unchanged"], len(result["removed"])))
+    fw = result["firmware"]
+    print("firmware %s (build %s) %s" % (fw["firmware"], fw["build"],
+          "installed" if VERSION_FILE in result["written"] else "was already on the board"))
     print("device %s: sync key %s (%s)" % (
         result["device_id"], "new" if result["key_new"] else "kept", result["key_path"]))
     print("verified and soft-reset")

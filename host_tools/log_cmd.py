@@ -78,6 +78,9 @@ def as_text(header, records, problems):
 
 def show_command(args):
     header, records, problems = decode_file(args.file)
+    if header is None and not args.json:   # not a session at all: one line says why
+        print("error: %s is not a readable session log (%s)" % (args.file, "; ".join(problems)), file=sys.stderr)
+        return 1
     if args.json:
         json.dump(as_json(header, records, problems), sys.stdout, indent=1)
         print()

@@ -7,7 +7,11 @@ where the ports bite are copied on purpose:
 - a characteristic value buffer holds 20 bytes (longer writes are cut) unless
   ``gatts_set_buffer`` enlarges it;
 - ``gatts_notify`` raises ``OSError(ENOMEM)`` while the controller queue is full;
-- ``gatts_notify`` on a connection that is gone raises ``OSError(ENOTCONN)``.
+- ``gatts_notify`` on a connection that is gone raises ``OSError(ENOTCONN)``;
+- ``config(bond=, le_secure=, mitm=, io=)`` sets what Bumble's SMP offers when the
+  central pairs, and each encryption change fires ``_IRQ_ENCRYPTION_UPDATE``
+  (bond keys stay in Bumble's key store: ``_IRQ_GET_SECRET``/``_IRQ_SET_SECRET`` are
+  not emulated).
 
 ``LinkFaults`` lets tests drop the link or corrupt a notification at chosen points,
 as a radio would, without touching firmware or host code.
@@ -30,6 +34,11 @@ _IRQ_CENTRAL_CONNECT = 1
 _IRQ_CENTRAL_DISCONNECT = 2
 _IRQ_GATTS_WRITE = 3
 _IRQ_MTU_EXCHANGED = 21
+_IRQ_ENCRYPTION_UPDATE = 28
+
+# io= values of BLE.config (MicroPython's _IO_CAPABILITY_*)
+_IO_NAMES = ("DISPLAY_OUTPUT_ONLY", "DISPLAY_OUTPUT_AND_YES_NO_INPUT", "KEYBOARD_INPUT_ONLY",
+             "NO_OUTPUT_NO_INPUT", "DISPLAY_OUTPUT_AND_KEYBOARD_INPUT")
 
 DEFAULT_VALUE_BUFFER = 20
 NOTIFY_QUEUE_PACKETS = 8   # ACL packets waiting for the controller before ENOMEM
@@ -100,6 +109,8 @@ class BLE:
         self.att_bytes_out = 0   # notification PDUs, headers included
         self.att_bytes_in = 0    # write PDUs received, headers included
         self.largest_notify = 0
+        self.sniffed_writes = None   # a list to keep every write, as a sniffer would
+        self.security = {"bond": False, "le_secure": False, "mitm": False, "io": 3}
         self.device.on(self.device.EVENT_CONNECTION, self._on_connection)
 
     # -- plumbing
@@ -119,6 +130,12 @@ class BLE:
         connection.on(connection.EVENT_DISCONNECTION, lambda *_: self._on_disconnection(h, addr))
         connection.on(connection.EVENT_CONNECTION_ATT_MTU_UPDATE,
                       lambda *_: self._fire(_IRQ_MTU_EXCHANGED, (h, connection.att_mtu)))
+        plain = str(addr)
+        connection.on(connection.EVENT_PAIRING, lambda keys: self._spawn(self._keep_bond(plain, keys)))
+        connection.on(connection.EVENT_CONNECTION_ENCRYPTION_CHANGE,
+                      lambda *_: self._fire(_IRQ_ENCRYPTION_UPDATE, (
+                          h, connection.is_encrypted, connection.authenticated,
+                          bool(self.security["bond"] and connection.is_encrypted), connection.encryption_key_size)))
         self._fire(_IRQ_CENTRAL_CONNECT, (h, int(addr.address_type) & 1, bytes(addr.address_bytes)))
 
     def _on_disconnection(self, h, addr):
@@ -142,6 +159,9 @@ class BLE:
                 if not 23 <= v <= 517:
                     raise ValueError("mtu out of range")
                 self.device.gatt_server.max_mtu = v
+            elif k in self.security:
+                self.security[k] = v if k == "io" else bool(v)
+                self._pairing_config()
             else:
                 raise ValueError("unknown config param %s" % k)
         if names:
@@ -167,6 +187,25 @@ class BLE:
                 advertising_interval_min=max(20.0, interval_us / 1000),
                 advertising_interval_max=max(20.0, interval_us / 1000))
         self._spawn(go())
+
+    async def _keep_bond(self, plain_address, keys):
+        # Bumble files the keys under the central's identity address (with its type) but
+        # looks them up by the plain address when the bonded central encrypts again.
+        if self.device.keystore is not None and keys is not None:
+            await self.device.keystore.update(plain_address, keys)
+
+    def _pairing_config(self):
+        from bumble.pairing import PairingConfig, PairingDelegate
+        sec = dict(self.security)
+        io = getattr(PairingDelegate.IoCapability, _IO_NAMES[sec["io"]])
+        self.device.pairing_config_factory = lambda _conn: PairingConfig(
+            sc=sec["le_secure"], mitm=sec["mitm"], bonding=sec["bond"], delegate=PairingDelegate(io_capability=io))
+
+    def gap_pair(self, conn_handle):
+        conn = self._conns.get(conn_handle)
+        if conn is None:
+            raise OSError(errno.ENOTCONN)
+        self._spawn(conn.pair())
 
     def gap_disconnect(self, conn_handle):
         conn = self._conns.get(conn_handle)
@@ -213,6 +252,8 @@ class BLE:
     def _written(self, conn, value, data):
         data = bytes(data)
         self.att_bytes_in += 3 + len(data)
+        if self.sniffed_writes is not None:
+            self.sniffed_writes.append(data)
         if value.append:
             value.data = (value.data + data)[:value.size]
         else:

@@ -1,15 +1,9 @@
 """``sprintwatch plot``: one session's timeline and reps, or progress across sessions (PNG)."""
 import sys
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-
-from host_tools.history import Summary, load_history  # noqa: E402
-from host_tools.session_model import Session  # noqa: E402
-from host_tools.session_source import SessionNotFound, load_session  # noqa: E402
+from host_tools.history import Summary, load_history
+from host_tools.session_model import Session
+from host_tools.session_source import SessionNotFound, load_session
 
 COLOURS = {"warmup": "#f4b183", "active": "#e06666", "recovery": "#93c47d", "cooldown": "#6fa8dc"}
 REASON_COLOURS = {"motion": "#cc0000", "tap": "#e69138", "max": "#741b47", "skipped": "#999999"}
@@ -25,9 +19,20 @@ def register(sub):
     p.add_argument("--progress", action="store_true", help="plot progress across --sessions")
     p.add_argument("--sessions", nargs="+", metavar="PATH", default=[],
                    help="with --progress: sessions (or folders of them); default: all synced sessions")
-    p.add_argument("--out", required=True, help="PNG file to write")
+    p.add_argument("--out", help="PNG file to write (default: SESSION.png beside the session, "
+                                 "or progress.png with --progress)")
     p.add_argument("--db", help="sync database for session ids (default: the one sprintwatch sync uses)")
     p.set_defaults(func=run_command)
+
+
+def _matplotlib():
+    """pyplot (Agg backend) and Patch, imported when a plot is drawn: matplotlib takes
+    about a second to import, which no other command should pay."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+    return plt, Patch
 
 
 def _minutes(ms):
@@ -35,6 +40,7 @@ def _minutes(ms):
 
 
 def plot_session(session, out):
+    plt, Patch = _matplotlib()
     fig, (tl, dur, cad, imp) = plt.subplots(4, 1, figsize=(12, 11),
                                             gridspec_kw={"height_ratios": [1.3, 1, 1, 1]})
     fig.suptitle("%s - %d sprints, %s" % (session.plan_name, len(session.reps),
@@ -75,6 +81,7 @@ def _empty(ax, text, keep_x=False):
 
 
 def _timeline(ax, session):
+    _plt, Patch = _matplotlib()
     for s in session.steps:
         ax.axvspan(_minutes(s.start_ms), _minutes(s.end_ms), 0, 0.7,
                    color=COLOURS[s.intensity], alpha=0.9, lw=0)
@@ -140,6 +147,7 @@ def _cadence(ax, session):
 
 
 def plot_progress(summaries, out):
+    plt, _Patch = _matplotlib()
     fig, (reps, times, cad) = plt.subplots(3, 1, figsize=(11, 9), sharex=True)
     x = list(range(1, len(summaries) + 1))
     labels = [s.when.strftime("%m-%d") for s in summaries]
@@ -176,6 +184,17 @@ def plot_progress(summaries, out):
     plt.close(fig)
 
 
+def default_out(ref):
+    """``session.png`` inside a sim folder, else the session file's name with .png (an id: ID.png)."""
+    from pathlib import Path
+    p = Path(ref)
+    if p.is_dir():
+        return str(p / "session.png")
+    if not p.exists():          # a stored session's id (DEVICE:ID) becomes a file here
+        return ref.replace(":", "-") + ".png"
+    return str(p.with_suffix(".png"))
+
+
 def run_command(args):
     if args.progress:
         sessions, warnings = load_history(args.sessions, args.db)
@@ -184,6 +203,7 @@ def run_command(args):
         if not sessions:
             print("plot error: no sessions to plot (sync some, or give --sessions PATH...)", file=sys.stderr)
             return 1
+        args.out = args.out or "progress.png"
         plot_progress([Summary(s) for s in sessions], args.out)
     else:
         if not args.session:
@@ -194,6 +214,7 @@ def run_command(args):
         except SessionNotFound as e:
             print("plot error: %s" % e, file=sys.stderr)
             return 1
+        args.out = args.out or default_out(args.session)
         plot_session(Session(header, events), args.out)
     print("wrote %s" % args.out)
     return 0

@@ -11,6 +11,58 @@ import datetime
 WARMUP, ACTIVE, RECOVERY, COOLDOWN = "warmup", "active", "recovery", "cooldown"
 
 
+WALL_MIN_S = 946684800                # 2000-01-01
+WALL_MAX_S = 4102444800                # 2100-01-01
+MAX_CADENCE_SPM = 508
+MAX_T_MS = 30 * 24 * 3600 * 1000    # a record later than 30 days into a session is damage
+
+
+def _number(v):
+    """A finite number (bools are not), else None."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    if v != v or v in (float("inf"), float("-inf")):
+        return None
+    return v
+
+
+def _positive(v, most=1e9):
+    """A number from 0 to ``most``, else None."""
+    v = _number(v)
+    return v if v is not None and 0 <= v <= most else None
+
+
+def _cadence(v):
+    """Steps a minute a FIT file can hold (at most 254 strides, so 508 steps), else None."""
+    return _positive(v, MAX_CADENCE_SPM)
+
+
+def _count(v, default=None):
+    """A whole number from 0 to 65534 (FIT's uint16), else ``default``."""
+    return v if isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 0xFFFF else default
+
+
+def _text(v):
+    return v if isinstance(v, str) else ("" if v is None else str(v))
+
+
+def _rep(fields, t):
+    """A rep event's fields with t_ms added, figures that are not sane numbers dropped."""
+    rep = dict(fields)
+    rep["t_ms"] = t
+    for key in ("start_ms", "duration_ms", "reaction_ms", "steps", "cadence_spm", "peak_g",
+                "peak_cadence_spm"):
+        if key in rep:
+            most = MAX_CADENCE_SPM if key.endswith("cadence_spm") else MAX_T_MS
+            if _positive(rep[key], most) is None:
+                del rep[key]
+    if "start_ms" in rep and rep["start_ms"] > t:
+        del rep["start_ms"]
+    if "reason" in rep:
+        rep["reason"] = _text(rep["reason"])
+    return rep
+
+
 class Step:
     """One step as run: ``start_ms``/``end_ms`` on the session clock (pauses included)."""
 
@@ -51,45 +103,76 @@ class Session:
         self._build()
 
     # ---- construction --------------------------------------------------------------
+    # Every session the reader accepts must build: records may be missing (skipped by
+    # their CRC), cut (power lost while paused) or hold odd values (a CRC-valid record
+    # of any types). So no step ends before it starts, a step ends where the next begins,
+    # a pause ends at the first record that cannot happen while paused, and every
+    # figure is a number of the right sign or absent.
+    # Only a running engine logs these (sprint ticks and reps go on during a pause).
+    RUNNING_EVENTS = ("step_start", "step_end", "sprint_go", "session_end", "resumed")
+
     def _build(self):
         open_step = None
         pause_at = None
-        for t, ev, f in self.events:
+        clock = 0
+        for raw_t, ev, f in self.events:
+            if raw_t < 0 or raw_t > MAX_T_MS:
+                self.problems.append((clock, "bad_time", "%s record at t_ms %d ignored" % (ev, raw_t)))
+                continue
+            t = raw_t                   # (a rep's end may come a few seconds before
+            clock = t                   # records logged while detecting it: not sorted)
             self.end_ms = max(self.end_ms, t)
+            if pause_at is not None and ev in self.RUNNING_EVENTS:
+                self.pauses.append((pause_at, t))     # its resume record was lost
+                pause_at = None
             if ev == "step_start":
-                open_step = Step(f.get("index", len(self.steps)), f.get("set", ""), f.get("step", ""),
-                                 f.get("kind", ""), t, f.get("rep"), f.get("of"))
+                if open_step is not None:             # its step_end was lost
+                    open_step.end_ms = max(t, open_step.start_ms)
+                    open_step.reason = "unknown"
+                open_step = Step(_count(f.get("index"), len(self.steps)), _text(f.get("set")),
+                                 _text(f.get("step")), _text(f.get("kind")), t,
+                                 _count(f.get("rep")), _count(f.get("of")))
                 self.steps.append(open_step)
             elif ev == "step_end" and open_step is not None:
-                open_step.end_ms = t
-                open_step.reason = f.get("reason", "")
+                open_step.end_ms = max(t, open_step.start_ms)
+                open_step.reason = _text(f.get("reason"))
                 open_step = None
             elif ev == "rep":
-                rep = dict(f)
-                rep["t_ms"] = t
-                self.reps.append(rep)
+                self.reps.append(_rep(f, t))
             elif ev == "sprint_tick":
-                self.ticks.append((t, f.get("cadence_spm", 0), f.get("peak_g", 0)))
+                self.ticks.append((t, _cadence(f.get("cadence_spm")) or 0, _positive(f.get("peak_g")) or 0))
             elif ev == "cue":
-                self.cues.append((t, f.get("pattern", "")))
+                self.cues.append((t, _text(f.get("pattern"))))
             elif ev == "pause":
-                pause_at = t
-            elif ev == "resume" and pause_at is not None:
+                if pause_at is None:
+                    pause_at = t
+            elif ev == "resume":
+                if pause_at is None:                  # its pause record was lost
+                    paused = _number(f.get("paused_ms")) or 0
+                    prev_end = self.pauses[-1][1] if self.pauses else 0
+                    pause_at = max(prev_end, t - int(paused))
+                    if self.steps:
+                        pause_at = max(pause_at, self.steps[-1].start_ms)
                 self.pauses.append((pause_at, t))
-                for s in self.steps[-1:]:
-                    s.paused_ms += t - pause_at
                 pause_at = None
             elif ev == "session_end":
                 self.ended = True
             elif ev in ("sensor_fault", "plan_fallback", "sim_stopped", "store_fault"):
-                self.problems.append((t, ev, f.get("error") or f.get("why") or ""))
-        if pause_at is not None:
+                self.problems.append((t, ev, _text(f.get("error") or f.get("why") or "")))
+        if pause_at is not None:        # cut while paused: paused to the last record
             self.pauses.append((pause_at, self.end_ms))
-            if self.steps:
-                self.steps[-1].paused_ms += self.end_ms - pause_at
+        merged = []                   # in time order, overlaps joined: none counted twice
+        for a, z in sorted(p for p in self.pauses if p[1] > p[0]):
+            if merged and a <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(z, merged[-1][1]))
+            else:
+                merged.append((a, z))
+        self.pauses = merged
         if open_step is not None:     # cut short (power loss, sim stopped): close at the last record
             open_step.end_ms = self.end_ms
             open_step.reason = "session_end"
+        for step in self.steps:       # each step's share of every pause
+            step.paused_ms = sum(max(0, min(z, step.end_ms) - max(a, step.start_ms)) for a, z in self.pauses)
         self._intensities()
 
     def _intensities(self):
@@ -112,7 +195,7 @@ class Session:
     # ---- views ---------------------------------------------------------------------
     @property
     def plan_name(self):
-        return self.header.get("plan") or self.header.get("plan_name") or "Sprintwatch session"
+        return _text(self.header.get("plan") or self.header.get("plan_name")) or "Sprintwatch session"
 
     @property
     def paused_ms(self):
@@ -120,7 +203,9 @@ class Session:
 
     def start_time(self, fallback=None):
         """Wall-clock start (aware UTC datetime): the log's when the clock was set, else ``fallback``."""
-        wall = self.header.get("wall_s")
+        wall = _number(self.header.get("wall_s"))
+        if wall is not None and not WALL_MIN_S <= wall <= WALL_MAX_S:
+            wall = None                 # not a date a FIT file can hold: treat as unset
         if wall is not None and self.header.get("clock_set", True):
             return datetime.datetime.fromtimestamp(wall, datetime.timezone.utc)
         if fallback is not None:
@@ -170,3 +255,24 @@ def steps_per_min_to_fit(spm):
     strides = spm / 2.0
     whole = int(strides)
     return whole, round((strides - whole) * 128) / 128.0
+
+
+def step_distances(session):
+    """{position in ``session.steps``: metres} for sprint steps whose plan step gave
+    ``distance_m`` (logged in its ``step_start``) and that were run, not skipped or cut."""
+    starts = [f for _t, ev, f in session.events if ev == "step_start"]
+    out = {}
+    for i, (step, fields) in enumerate(zip(session.steps, starts)):
+        d = fields.get("distance_m")
+        if (step.kind == "sprint" and step.reason not in ("skipped", "session_end")
+                and isinstance(d, (int, float)) and not isinstance(d, bool) and 0 < d <= 100000):
+            out[i] = float(d)
+    return out
+
+
+def moving_seconds(session, step):
+    """A sprint's running time: its rep's duration (from the go cue), else the lap's timer time."""
+    rep = session.rep_in(step)
+    if rep and isinstance(rep.get("duration_ms"), (int, float)) and rep["duration_ms"] > 0:
+        return rep["duration_ms"] / 1000.0
+    return step.timer_ms / 1000.0

@@ -115,7 +115,9 @@ def load_stored(ref, db=None):
         raise SessionNotFound("session %s exists on several devices (%s): give DEVICE:%s"
                               % (sid, ", ".join(devices), sid))
     row = rows[-1]
-    return _from_log(Path("%s:%s" % (row[0], sid)), store.data(row[0], row[1]), synced_at=row[5])
+    header, events = _from_log(Path("%s:%s" % (row[0], sid)), store.data(row[0], row[1]), synced_at=row[5])
+    header["device_id"] = row[0]          # exports give each device its own serial number
+    return header, events
 
 
 def stored_sessions(db=None):

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from host_tools import firmware
+from host_tools.cli import existing_file
 
 # The demo: the runner ends Sprint Setup at 15:05, and taps each sprint away
 # (first at 15:10, then 2:05 after each walk back starts).
@@ -23,19 +24,36 @@ def register(sub):
     p = sub.add_parser("sim", help="run a session on the simulated board in virtual time",
                        description="Run the firmware on the simulated board (MicroPython unix port) "
                                    "in fast-forwarded virtual time and summarise what happened.")
-    p.add_argument("--plan", help="plan JSON file (default: the built-in session)")
-    p.add_argument("--trace", help="accelerometer trace CSV (t_ms,ax,ay,az); default: standing still")
-    p.add_argument("--taps", default="", help="button taps, seconds from session start: S1,S2,...")
-    p.add_argument("--hold", default="", help="long presses S:MS,... (press at S seconds, hold MS ms)")
-    p.add_argument("--double", default="", help="double presses, seconds from session start: S1,S2,...")
+    p.add_argument("--plan", type=existing_file, help="plan JSON file (default: the built-in session)")
+    p.add_argument("--trace", type=existing_file,
+                   help="accelerometer trace CSV (t_ms,ax,ay,az); default: standing still")
+    # Repeatable: --taps 5 --taps 9 is --taps 5,9.
+    p.add_argument("--taps", action="append", default=[],
+                   help="button taps, seconds from session start: S1,S2,... (repeatable)")
+    p.add_argument("--hold", action="append", default=[],
+                   help="long presses S:MS,... (press at S seconds, hold MS ms; repeatable)")
+    p.add_argument("--double", action="append", default=[],
+                   help="double presses, seconds from session start: S1,S2,... (repeatable)")
     p.add_argument("--rate", type=int, default=None,
                    help="sensor rate in Hz (default: the simulated board's, boards/sim.json)")
     p.add_argument("--out", default="out/sim", help="output folder (default out/sim)")
     p.add_argument("--runtime", choices=("micropython", "cpython"), default="micropython",
                    help="interpreter that runs the firmware (default micropython)")
     p.add_argument("--demo", action="store_true", help="use the demo taps (what `make run` does)")
+    p.add_argument("--fatigue", action="store_true",
+                   help="with --demo: a composed session whose later sprints slow down (host_tools.fatigue), "
+                        "for the form-drop guard")
+    p.add_argument("--steady", action="store_true",
+                   help="with --demo: the same one-runner, one-slope session without the slowdown")
     p.add_argument("--quiet", action="store_true", help="no summary")
+    p.add_argument("--no-clock", action="store_true",
+                   help="a board whose clock was never set (default: its clock is set to now)")
     p.set_defaults(func=run_command)
+
+
+def _joined(values):
+    """A repeatable option's values (a list, or one string) as one comma-separated list."""
+    return values if isinstance(values, str) else ",".join(values)
 
 
 def _seconds_list(text, what):
@@ -50,6 +68,7 @@ def _seconds_list(text, what):
 
 def presses_from_args(taps, holds, doubles):
     """Scripted presses as [t_ms, hold_ms] pairs."""
+    taps, holds, doubles = _joined(taps), _joined(holds), _joined(doubles)
     presses = [[round(s * 1000), 120] for s in _seconds_list(taps, "--taps")]
     for s in _seconds_list(doubles, "--double"):
         presses += [[round(s * 1000), 100], [round(s * 1000) + 200, 100]]
@@ -69,13 +88,20 @@ def sim_board_rate():
     return spec["accel"]["rate_hz"]
 
 
-def run_sim(out, plan=None, trace=None, presses=(), rate=50, runtime="micropython"):
-    """Run the simulator; returns the list of events it recorded."""
+def run_sim(out, plan=None, trace=None, presses=(), rate=50, runtime="micropython", wall_s="now"):
+    """Run the simulator; returns the list of events it recorded.
+
+    The simulated board's clock is set to ``wall_s`` (default: now, as after a sync), so
+    its log says when the session started; None runs it as a board whose clock was never set.
+    """
+    import time
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     cfg = {"out": str(out.resolve()), "plan": str(Path(plan).resolve()) if plan else None,
            "trace": str(Path(trace).resolve()) if trace else None,
            "rate_hz": rate, "presses": [list(p) for p in presses]}
+    if wall_s is not None:
+        cfg["wall_s"] = int(time.time()) if wall_s == "now" else int(wall_s)
     cfg_path = out / "sim-config.json"
     cfg_path.write_text(json.dumps(cfg, indent=1))
     code = "import swrt.sim as s; s.main(%r)" % str(cfg_path.resolve())
@@ -86,6 +112,8 @@ def run_sim(out, plan=None, trace=None, presses=(), rate=50, runtime="micropytho
         cmd = [sys.executable, "-c", code]
         env = dict(__import__("os").environ, PYTHONPATH=str(firmware.FIRMWARE_DIR))
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if proc.returncode == 4:          # the board's own message about the input (a bad trace)
+        raise SystemExit(proc.stdout.strip().splitlines()[-1])
     if proc.returncode not in (0, 3):
         sys.stderr.write(proc.stdout + proc.stderr)
         raise SystemExit("error: the simulated board crashed (exit %d)" % proc.returncode)
@@ -133,6 +161,13 @@ def summary(events):
         elif ev == "session_end":
             moving = " (%d with a run)" % e["reps_moving"] if "reps_moving" in e else ""
             lines.append("%8s  done   %d reps%s, paused %s" % (t, e["reps"], moving, mmss(e["paused_ms"])))
+        elif ev == "form_drop":
+            lines.append("%8s  form   rep %d dropped: %s (cadence %+.1f %%, run %+.1f %%)" % (
+                t, e["rep"], e["signals"], e["cadence_pct"], e["duration_pct"]))
+        elif ev == "end_set_offer":
+            lines.append("%8s  offer  end the set? (%d drops in a row; tap during the walk back)" % (t, e["in_a_row"]))
+        elif ev == "end_set":
+            lines.append("%8s  ended  the set, %d sprints left out" % (t, e["sprints_left"]))
         elif ev == "slope":
             lines.append("%8s  slope  %.1f %% (%s)" % (t, e["gradient_pct"], e["verdict"]))
         elif ev == "cue":
@@ -141,13 +176,27 @@ def summary(events):
     return "\n".join(lines)
 
 
+def fading_demo_session(out, rate, fade):
+    """The demo on a session whose reps fade (``fade`` 1) or hold (0); (trace, taps)."""
+    from host_tools import compose, fatigue
+    if not compose.TRACES_DIR.is_dir():
+        raise SystemExit("error: --fatigue/--steady need the recordings (%s)" % compose.TRACES_DIR)
+    trace = Path(out) / "demo-session.csv"
+    labels = fatigue.compose_fading_to(trace, DEMO_SEED, rate, fade=fade)
+    return str(trace), ",".join("%.2f" % t for t in labels["taps_s"])
+
+
 def demo_session(out, rate):
     """Compose the demo's session trace (seeded) into ``out``; returns (trace, taps).
 
-    Falls back to standing still with DEMO_TAPS when the recordings are not there.
+    Without the recordings (an installed package has no ../shared/traces) it says so
+    and runs standing still with DEMO_TAPS: the session is the same, no motion is seen.
     """
     from host_tools import compose
     if not compose.TRACES_DIR.is_dir():
+        print("note: recordings not found at %s (set SPRINTWATCH_TRACES=DIR): the demo runs "
+              "standing still with scripted taps, so no run is detected" % compose.TRACES_DIR,
+              file=sys.stderr)
         return None, DEMO_TAPS
     trace = Path(out) / "demo-session.csv"
     labels = compose.compose_to(trace, DEMO_SEED, rate)
@@ -157,13 +206,16 @@ def demo_session(out, rate):
 def run_command(args):
     if args.rate is None:
         args.rate = sim_board_rate()
-    taps, trace = args.taps, args.trace
-    if args.demo and not trace and not taps:
+    taps, trace = _joined(args.taps), args.trace
+    if args.demo and not trace and not taps and (args.fatigue or args.steady):
+        trace, taps = fading_demo_session(args.out, args.rate, 1.0 if args.fatigue else 0.0)
+    elif args.demo and not trace and not taps:
         trace, taps = demo_session(args.out, args.rate)
     elif args.demo and not taps:
         taps = DEMO_TAPS
     presses = presses_from_args(taps, args.hold, args.double)
-    events = run_sim(args.out, args.plan, trace, presses, args.rate, args.runtime)
+    events = run_sim(args.out, args.plan, trace, presses, args.rate, args.runtime,
+                     wall_s=None if args.no_clock else "now")
     if not args.quiet:
         print(summary(events))
         print("events: %s/events.jsonl, outputs: %s/actions.jsonl" % (args.out, args.out))

@@ -7,6 +7,7 @@ calls ``SyncPeripheral.service()`` as the board's main loop does.
 import asyncio
 import importlib
 import os
+import time
 
 from bumble.controller import Controller
 from bumble.device import Device
@@ -23,16 +24,22 @@ DEVICE_ADDRESS = "C0:11:22:33:44:55"
 IDLE_POLL_S = 0.002
 
 
+def sim_clock_ms():
+    return int(time.monotonic() * 1000)
+
+
 class SimDevice:
     """``store`` has the log store API; ``key`` is ``(device_id, secret)`` or None."""
 
-    def __init__(self, store, key, link=None, install_plan=None, name="Sprintwatch", battery_pct=80):
+    def __init__(self, store, key, link=None, install_plan=None, name="Sprintwatch", battery_pct=80,
+                 **server_options):
         self.link = link or LocalLink()
         self.store = store
         self.key = key
         self.install_plan = install_plan
         self.name = name
         self.battery_pct = battery_pct
+        self.server_options = server_options   # SyncServer keywords (timeouts, suite, on_event)
         self.ble = None
         self.peripheral = None
         self._pump_task = None
@@ -47,9 +54,10 @@ class SimDevice:
         if ble_mp.bluetooth is not mpbluetooth:  # imported before over another stand-in
             ble_mp = importlib.reload(ble_mp)
         server = sp.SyncServer(self.store, self.key, os.urandom, self.install_plan,
-                               {"name": self.name, "fw": "sim", "board": "sim"},
-                               lambda: self.battery_pct)
-        self.peripheral = ble_mp.SyncPeripheral(server, name=self.name, model="sim", firmware="sim")
+                               {"name": self.name, "fw": firmware.firmware_version(), "board": "sim"},
+                               lambda: self.battery_pct,
+                               clock=sim_clock_ms, **self.server_options)
+        self.peripheral = ble_mp.SyncPeripheral(server, name=self.name, model="sim", firmware=firmware.firmware_version())
         self.peripheral.start(battery_pct=self.battery_pct)
         self.ble = self.peripheral.ble
         self._pump_task = asyncio.get_running_loop().create_task(self._pump())

@@ -9,6 +9,7 @@ drive either.
 import asyncio
 import importlib
 import os
+import time
 import sys
 
 from bumble.controller import Controller
@@ -26,6 +27,10 @@ DEVICE_ADDRESS = "C0:11:22:33:44:66"
 IDLE_POLL_S = 0.002
 
 
+def sim_clock_ms():
+    return int(time.monotonic() * 1000)
+
+
 def _fresh_modules():
     """adafruit_ble and swrt.ble_cp bound to the _bleio installed last (one per device)."""
     for name in list(sys.modules):
@@ -38,7 +43,7 @@ class CPSimDevice:
     """``store`` has the log store API; ``key`` is ``(device_id, secret)`` or None."""
 
     def __init__(self, store, key, link=None, install_plan=None, name="Sprintwatch",
-                 battery_pct=80, board="clue"):
+                 battery_pct=80, board="clue", **server_options):
         self.link = link or LocalLink()
         self.store = store
         self.key = key
@@ -46,9 +51,11 @@ class CPSimDevice:
         self.name = name
         self.board = board
         self.battery_pct = battery_pct
+        self.server_options = server_options   # SyncServer keywords (timeouts, suite, on_event)
         self.ble = None             # the _bleio adapter (faults, counters)
         self.peripheral = None
         self._pump_task = None
+        self.paused = False         # True: the firmware's loop is busy elsewhere (tests)
 
     async def start(self):
         controller = Controller("device", link=self.link, public_address=DEVICE_ADDRESS)
@@ -59,17 +66,18 @@ class CPSimDevice:
         cplibs.on_path()
         ble_cp = _fresh_modules()
         server = sp.SyncServer(self.store, self.key, os.urandom, self.install_plan,
-                               {"name": self.name, "fw": "sim", "board": self.board},
-                               lambda: self.battery_pct)
+                               {"name": self.name, "fw": firmware.firmware_version(), "board": self.board},
+                               lambda: self.battery_pct,
+                               clock=sim_clock_ms, **self.server_options)
         self.peripheral = ble_cp.SyncPeripheral(server, name=self.name, model=self.board,
-                                                firmware="sim")
+                                                firmware=firmware.firmware_version())
         self.peripheral.start(battery_pct=self.battery_pct)
         self._pump_task = asyncio.get_running_loop().create_task(self._pump())
         return self
 
     async def _pump(self):
         while True:
-            more = self.peripheral.service()
+            more = False if self.paused else self.peripheral.service()
             await asyncio.sleep(0 if more else IDLE_POLL_S)
 
     async def stop(self):

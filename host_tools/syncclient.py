@@ -1,15 +1,20 @@
-"""The host end of the sync protocol, over any ``Transport``.
+"""The host end of the sync protocol (version 2), over any ``Transport``.
 
-Frames, opcodes and the HMAC come from the firmware's own ``swcore.syncproto``.
+Frames, keys, sealing and the handshake come from the firmware's own
+``swcore.syncproto``; docs/ble-protocol.md is the specification this follows.
 """
+import asyncio
 import json
 import os
 import struct
 
 from host_tools import firmware  # noqa: F401
+from host_tools.transport import LinkLost
 from swcore import syncproto as sp
 
 REPLY_TIMEOUT_S = 10.0
+REQUEST_RETRIES = 2          # a request whose reply never came is sent again (new counter)
+PIPELINE_WINDOW = 8
 
 
 class DeviceError(Exception):
@@ -22,7 +27,7 @@ class DeviceError(Exception):
 
 
 class ChunkError(Exception):
-    """A data chunk failed its CRC or came at the wrong offset; re-read from ``offset``."""
+    """A data chunk came at the wrong offset; re-read from ``offset``."""
 
     def __init__(self, offset):
         super().__init__("bad chunk at offset %d" % offset)
@@ -33,6 +38,15 @@ class AuthError(Exception):
     """Key missing or wrong, or the device could not prove it holds the key."""
 
 
+class VersionError(Exception):
+    """The device speaks another protocol version; the message says what to update."""
+
+
+class TamperedFrame(LinkLost):
+    """A frame from the device failed its tag or counter: forged, replayed, reordered
+    or cut. The connection is not trusted any more; sync reconnects (new keys) and resumes."""
+
+
 def _op_name(op):
     for k in dir(sp):
         if k.startswith("OP_") and getattr(sp, k) == op:
@@ -41,49 +55,186 @@ def _op_name(op):
 
 
 class SyncClient:
-    def __init__(self, transport):
+    def __init__(self, transport, log=None):
         self.t = transport
-        self.seq = 0
+        self.reader = sp.FrameReader()
+        self.channel = None      # once authenticated
+        self.dev_ctr = 0         # last device frame counter accepted
+        self.last_req = 0        # counter of the request being answered
+        self.device_id = None
+        self.suite = None
         self.data_bytes = 0      # chunk payload bytes accepted
         self.bad_chunks = 0
-        self.skey = b""          # session key, once authenticated
+        self.resent = 0          # requests sent again (reply lost or dropped by the device)
+        self.log = log or (lambda msg: None)
 
-    async def request(self, op, payload=b""):
-        self.seq = (self.seq + 1) & 0xFF
-        await self.t.send(sp.request(op, self.seq, payload))
-        return await self._response(op)
-
-    async def _response(self, op):
-        parts = []
+    # ------------------------------------------------------------ frames
+    async def _next(self, timeout=REPLY_TIMEOUT_S):
+        """The next device frame as ``(kind, status, req, payload)``, checked."""
         while True:
-            f = sp.parse_notification(await self.t.recv(REPLY_TIMEOUT_S))
-            if f[0] != "response" or f[1] != op or f[2] != self.seq:
-                continue  # the tail of a stream we have replaced
-            parts.append(f[5])
-            if not f[4]:
-                body = b"".join(parts)
-                if f[3] != sp.OK:
-                    raise DeviceError(op, f[3], body.decode("utf-8", "replace"))
-                return body
+            try:
+                f = self.reader.next()
+            except sp.ProtocolError as e:
+                raise TamperedFrame("unframeable data from the device: %s" % e)
+            if f is not None:
+                break
+            self.reader.feed(await self.t.recv(timeout))
+        if self.channel is None:
+            try:
+                kind, status, ctr, body = sp.parse_plain(f)
+            except sp.ProtocolError as e:
+                raise TamperedFrame(str(e))
+            if ctr != 0 or len(body) < sp.REQ_PREFIX:
+                raise TamperedFrame("unsealed frame with counter %d" % ctr)
+        else:
+            try:
+                kind, status, ctr, body = self.channel.open(f)
+            except sp.BadFrame as e:
+                self.log("refused a frame from the device: %s" % e)
+                raise TamperedFrame("refused a frame from the device: %s" % e)
+            if ctr != self.dev_ctr + 1:
+                self.log("refused a frame from the device: counter %d, expected %d" % (ctr, self.dev_ctr + 1))
+                raise TamperedFrame("device frame counter %d, expected %d (replayed, reordered or lost)"
+                                    % (ctr, self.dev_ctr + 1))
+            self.dev_ctr = ctr
+            if len(body) < sp.REQ_PREFIX:
+                raise TamperedFrame("device frame without a request counter")
+        req = struct.unpack_from("<I", body, 0)[0]
+        return kind, status, req, bytes(body[sp.REQ_PREFIX:])
 
+    def _seal(self, op, payload):
+        if self.channel is None:
+            return sp.request(op, payload), 0
+        frame = self.channel.seal(op, 0, payload)
+        return frame, self.channel.out_ctr
+
+    async def request(self, op, payload=b"", retries=None):
+        """Send one request and return its OK payload (DeviceError otherwise). A reply
+        that never comes (the device dropped the request) makes it send again."""
+        if retries is None:
+            retries = REQUEST_RETRIES if self.channel is not None else 0
+        for attempt in range(retries + 1):
+            frame, ctr = self._seal(op, payload)
+            self.last_req = ctr
+            await self.t.send(frame)
+            try:
+                while True:
+                    kind, status, req, body = await self._next()
+                    if kind == sp.RESPONSE and status == sp.E_BUSY and (self.channel is None or req <= ctr):
+                        raise TimeoutError("device busy: %s" % body.decode("utf-8", "replace"))
+                    if kind != op | sp.RESPONSE or req != ctr:
+                        continue  # the tail of a stream we replaced, or a late answer
+                    if status != sp.OK:
+                        raise DeviceError(op, status, body.decode("utf-8", "replace"))
+                    return body
+            except TimeoutError:
+                if attempt == retries:
+                    raise
+                self.resent += 1
+                self.log("no answer to %s; sending it again" % _op_name(op))
+
+    async def pipeline(self, requests, window=PIPELINE_WINDOW):
+        """Send ``[(op, payload)]`` without waiting for each answer; returns the OK
+        payloads or DeviceErrors in order. The device answers these in order, so a
+        reply to a later request means the earlier ones were lost (a full request
+        buffer): they are sent again with new counters."""
+        if self.channel is None:
+            raise AuthError("pipelining needs an authenticated connection")
+        results = [None] * len(requests)
+        todo = list(range(len(requests)))
+        pending = {}             # request counter -> index
+        tries = [0] * len(requests)
+        while todo or pending:
+            while todo and len(pending) < window:
+                i = todo.pop(0)
+                frame, ctr = self._seal(*requests[i])
+                pending[ctr] = i
+                await self.t.send(frame)
+            try:
+                kind, status, req, body = await self._next()
+            except TimeoutError:
+                lost = sorted(pending)
+            else:
+                if req not in pending:
+                    if kind == sp.RESPONSE and status == sp.E_BUSY:
+                        lost = [c for c in sorted(pending) if c >= req]
+                    else:
+                        continue
+                else:
+                    i = pending.pop(req)
+                    op = requests[i][0]
+                    results[i] = body if status == sp.OK else DeviceError(op, status, body.decode("utf-8", "replace"))
+                    lost = [c for c in sorted(pending) if c < req]
+            for c in reversed(lost):
+                i = pending.pop(c)
+                tries[i] += 1
+                if tries[i] > REQUEST_RETRIES + 2:
+                    raise TimeoutError("request %s never answered" % _op_name(requests[i][0]))
+                self.resent += 1
+                todo.insert(0, i)
+            if lost:
+                self.log("%d pipelined request(s) lost; sent again" % len(lost))
+        return results
+
+    # ------------------------------------------------------------ operations
     async def info(self):
-        return json.loads(await self.request(sp.OP_INFO))
+        """INFO, and the protocol version check: VersionError names what to update."""
+        frame, _ = self._seal(sp.OP_INFO, b"")
+        await self.t.send(frame)
+        first = await self.t.recv(REPLY_TIMEOUT_S)
+        if len(first) >= 8 and first[0] == sp.OP_INFO | sp.RESPONSE and bytes(first[4:8]) != bytes(4):
+            raise VersionError("the device's firmware speaks sync protocol 1; update it "
+                               "(sprintwatch flash) to sync with this sprintwatch")
+        self.reader.feed(first)
+        while True:
+            kind, status, _req, body = await self._next()
+            if kind == sp.OP_INFO | sp.RESPONSE:
+                break
+        if status != sp.OK:
+            raise DeviceError(sp.OP_INFO, status, body.decode("utf-8", "replace"))
+        doc = json.loads(body)
+        proto = doc.get("proto")
+        if proto != sp.PROTO_VERSION:
+            if isinstance(proto, int) and proto > sp.PROTO_VERSION:
+                raise VersionError("the device speaks sync protocol %d; update sprintwatch on this "
+                                   "computer (this one speaks %d)" % (proto, sp.PROTO_VERSION))
+            raise VersionError("the device's firmware speaks sync protocol %s; update it "
+                               "(sprintwatch flash)" % proto)
+        self.device_id = doc.get("id")
+        return doc
 
-    async def authenticate(self, key):
+    async def authenticate(self, key, device_id=None):
+        device_id = device_id or self.device_id
+        if not device_id:
+            raise AuthError("ask INFO first: the device's id is part of its proof")
         hn = os.urandom(sp.NONCE_LEN)
         try:
             body = await self.request(sp.OP_AUTH_BEGIN, hn)
         except DeviceError as e:
+            if e.status == sp.E_LOCKED:
+                # Someone failed handshakes: wait out the back-off (at most 30 s), then
+                # reconnect (this link would be dropped for idling meanwhile).
+                wait_ms = int("".join(ch for ch in str(e).split("in ")[-1].split(" ms")[0] if ch.isdigit()) or 1000)
+                self.log("device locked after failed handshakes; trying again in %.1f s" % (wait_ms / 1000))
+                await asyncio.sleep(min(wait_ms, sp.BACKOFF_MAX_MS) / 1000 + 0.05)
+                raise LinkLost("device was locked after failed handshakes")
             raise AuthError(str(e))
-        dn, proof = body[:sp.NONCE_LEN], body[sp.NONCE_LEN:]
-        if not sp.same_bytes(proof, sp.device_proof(key, hn, dn)):
+        if len(body) != sp.NONCE_LEN + 1 + sp.MAC_LEN:
+            raise AuthError("AUTH_BEGIN answer of %d bytes" % len(body))
+        dn, suite, proof = body[:sp.NONCE_LEN], body[sp.NONCE_LEN], body[sp.NONCE_LEN + 1:]
+        if suite not in sp.SUITE_NAMES:
+            raise AuthError("the device offers unknown cipher suite %d" % suite)
+        if not sp.same_bytes(proof, sp.device_proof(key, hn, dn, suite, device_id)):
             raise AuthError("key mismatch: the device does not hold the key stored for it here "
                             "(another device with the same id, or it was re-provisioned)")
         try:
-            await self.request(sp.OP_AUTH_PROVE, sp.host_proof(key, hn, dn))
+            await self.request(sp.OP_AUTH_PROVE, sp.host_proof(key, hn, dn, suite))
         except DeviceError as e:
             raise AuthError(str(e))
-        self.skey = sp.session_key(key, hn, dn)
+        self.suite = suite
+        self.channel = sp.Channel(sp.Keys(key, hn, dn, suite), sp.DIR_HOST)
+        if suite == sp.SUITE_MAC_ONLY:
+            self.log("this device's firmware has no AES: frames are authenticated, not encrypted")
 
     async def list_sessions(self, after=None):
         """Every session newer than ``after`` as ``(id, size, digest)``, paging as needed."""
@@ -99,38 +250,42 @@ class SyncClient:
     async def read(self, sid, offset, length, on_chunk):
         """Stream ``length`` bytes (0: to the end) of session ``sid`` from ``offset``.
 
-        ``on_chunk(offset, data)`` gets each verified chunk in order. A chunk with a bad
-        CRC or offset raises ChunkError naming where to re-read from.
+        ``on_chunk(offset, data)`` gets each chunk in order (its tag already checked).
+        A chunk at the wrong offset raises ChunkError naming where to re-read from.
         """
-        self.seq = (self.seq + 1) & 0xFF
-        seq = self.seq
-        await self.t.send(sp.request(sp.OP_READ, seq, struct.pack("<III", sid, offset, length)))
+        frame, ctr = self._seal(sp.OP_READ, struct.pack("<III", sid, offset, length))
+        await self.t.send(frame)
         expect = offset
         while True:
-            f = sp.parse_notification(await self.t.recv(REPLY_TIMEOUT_S))
-            if f[0] == "data":
-                if f[1] != seq:
-                    continue
-                plain = sp.crypt(self.skey, sid, f[2], f[3]) if f[2] == expect else b""
-                if f[2] != expect or sp.crc32(plain) != f[4]:
+            kind, status, req, body = await self._next()
+            if req != ctr:
+                continue
+            if kind == sp.DATA:
+                off = struct.unpack_from("<I", body, 0)[0] if len(body) >= 4 else -1
+                if off != expect:
                     self.bad_chunks += 1
                     raise ChunkError(expect)
-                self.data_bytes += len(plain)
-                on_chunk(expect, plain)
-                expect += len(plain)
+                chunk = body[4:]
+                self.data_bytes += len(chunk)
+                on_chunk(expect, chunk)
+                expect += len(chunk)
                 continue
-            if f[1] != sp.OP_READ or f[2] != seq:
+            if kind != sp.OP_READ | sp.RESPONSE:
                 continue
-            if f[3] != sp.OK:
-                raise DeviceError(sp.OP_READ, f[3], f[5].decode("utf-8", "replace"))
-            _sid, end, _digest = struct.unpack("<III", f[5][:12])
+            if status != sp.OK:
+                raise DeviceError(sp.OP_READ, status, body.decode("utf-8", "replace"))
+            _sid, end, _digest = struct.unpack("<III", body[:12])
             if end != expect:
                 raise ChunkError(expect)
             return expect
 
-    async def ack(self, sid, digest):
-        """Tell the device session ``sid`` is stored; it refuses a ``digest`` not its own."""
-        await self.request(sp.OP_ACK, struct.pack("<II", sid, digest))
+    def ack_request(self, sid, data):
+        """The ACK request for session ``sid`` whose bytes are ``data``."""
+        return sp.OP_ACK, struct.pack("<I", sid) + sp.ack_proof(self.channel.ack_key, sid, len(data), [bytes(data)])
+
+    async def ack(self, sid, data):
+        """Tell the device session ``sid`` is stored, proving we hold all of ``data``."""
+        await self.request(*self.ack_request(sid, data))
 
     async def set_clock(self, unix_s):
         await self.request(sp.OP_SET_CLOCK, struct.pack("<I", int(unix_s)))
@@ -142,7 +297,10 @@ class SyncClient:
         """Send a plan; the device validates it with its parser. Returns the plan name."""
         data = text.encode("utf-8")
         await self.request(sp.OP_PLAN_BEGIN, struct.pack("<II", len(data), sp.crc32(data)))
-        room = min(self.t.mtu - 3, sp.MAX_REQUEST) - sp.REQ_HEADER - 4
+        # One write per piece where the MTU allows; at a tiny MTU, 64-byte pieces in long writes.
+        room = min(self.t.mtu - 3, sp.MAX_REQUEST) - sp.HEADER - sp.TAG_LEN - 4
+        if room < 32:
+            room = 64
         for off in range(0, len(data), room):
             await self.request(sp.OP_PLAN_DATA, struct.pack("<I", off) + data[off:off + room])
         return (await self.request(sp.OP_PLAN_COMMIT)).decode("utf-8", "replace")

@@ -7,8 +7,10 @@ from swcore import syncproto as sp
 
 
 class BleakTransport(Transport):
-    def __init__(self, address=None, scan_timeout=10.0):
+    def __init__(self, address=None, scan_timeout=10.0, pair=False):
         super().__init__()
+        self.pair = pair
+        self.pair_error = None
         self.address = address
         self.scan_timeout = scan_timeout
         self.client = None
@@ -51,6 +53,11 @@ class BleakTransport(Transport):
                     await backend._acquire_mtu()
                 except Exception:
                     pass  # only our plan upload chunk size depends on it
+            if self.pair:
+                try:   # LE Secure Connections bonding where the OS and adapter offer it
+                    await self.client.pair()
+                except Exception as e:  # not supported here: the protocol's own sealing still holds
+                    self.pair_error = "%s: %s" % (type(e).__name__, e)
             self.mtu = self.client.mtu_size   # the OS exchanges the largest MTU it allows
             await self.client.start_notify(sp.TX_UUID, lambda _char, data: self._notified(data))
         except (BleakError, asyncio.TimeoutError, OSError) as e:

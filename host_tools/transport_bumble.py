@@ -22,9 +22,18 @@ MAX_MTU = 517
 
 
 class BumbleTransport(Transport):
-    def __init__(self, link, address=None, scan_timeout=5.0, max_mtu=MAX_MTU):
+    def __init__(self, link, address=None, scan_timeout=5.0, max_mtu=MAX_MTU, host_address=HOST_ADDRESS,
+                 subscribe=True, pair=False):
         super().__init__()
+        self.pair = pair                  # ask for LE Secure Connections pairing (bonding)
+        self.link_encrypted = False
+        self.bonded = False
+        self.security_step = None         # "paired" (first time) or "bond" (encrypted with it)
+        self.security_error = None
+        self.peer_address = None
         self.max_mtu = max_mtu
+        self.host_address = host_address
+        self.auto_subscribe = subscribe   # False: connect() leaves the CCCD alone (tests)
         self.link = link
         self.address = address
         self.scan_timeout = scan_timeout
@@ -34,8 +43,8 @@ class BumbleTransport(Transport):
         self.writes = 0
 
     async def _power_on(self):
-        controller = Controller("host", link=self.link, public_address=HOST_ADDRESS)
-        self.device = Device(name="sprintwatch-host", address=Address(HOST_ADDRESS),
+        controller = Controller("host", link=self.link, public_address=self.host_address)
+        self.device = Device(name="sprintwatch-host", address=Address(self.host_address),
                              host=Host(controller, AsyncPipeSink(controller)))
         self.device.gatt_server.max_mtu = self.max_mtu   # also caps a device-initiated exchange
         await self.device.power_on()
@@ -70,6 +79,8 @@ class BumbleTransport(Transport):
         self.connection = conn
         conn.on(conn.EVENT_DISCONNECTION, self._disconnected)
         try:
+            if self.pair:
+                await self._secure(conn)
             peer = Peer(conn)
             await peer.request_mtu(self.max_mtu)
             self.mtu = conn.att_mtu
@@ -79,16 +90,60 @@ class BumbleTransport(Transport):
             chars = await peer.discover_characteristics(service=services[0])
             by_uuid = {str(c.uuid).upper(): c for c in chars}
             self.rx = by_uuid[sp.RX_UUID.upper()]
-            tx = by_uuid[sp.TX_UUID.upper()]
-            await peer.discover_descriptors(tx)
-            await peer.subscribe(tx, self._notified)
+            self.tx = by_uuid[sp.TX_UUID.upper()]
+            await peer.discover_descriptors(self.tx)
             self.peer = peer
+            if self.auto_subscribe:
+                await self.subscribe()
         except LinkLost:
             raise
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise
+            raise LinkLost("the device dropped the link while it was being set up")
         except Exception as e:
             if self._lost.is_set():
                 raise LinkLost("link lost while setting up: %s" % e)
             raise
+
+    async def _secure(self, conn):
+        """Encrypt the link with the bond from an earlier pairing, or pair (LE Secure
+        Connections, Just Works) and bond. Optional: a device that cannot pair still syncs."""
+        plain = str(conn.peer_address)   # before pairing swaps in the identity address
+        self.security_step = None
+        try:
+            store = self.device.keystore
+            bonded = store is not None and await self.bond_keys(conn.peer_address) is not None
+            self.peer_address = conn.peer_address
+            if bonded:
+                await conn.encrypt()      # the bond's key: no pairing again
+                self.security_step = "bond"
+            else:
+                await conn.pair()
+                self.security_step = "paired"
+                keys = await self.bond_keys(conn.peer_address)
+                if keys is not None:   # Bumble looks the bond up by the plain address later
+                    await store.update(plain, keys)
+            self.bonded = True
+        except Exception as e:
+            if self._lost.is_set():
+                raise LinkLost("link lost while pairing: %s" % e)
+            self.security_error = "%s: %s" % (type(e).__name__, e)
+        self.link_encrypted = conn.is_encrypted
+
+    async def bond_keys(self, address):
+        """The keys kept from pairing with ``address`` (Bumble names the entry by the
+        peer's identity address, with its type), or None."""
+        want = str(address).split("/")[0]
+        for name, keys in await self.device.keystore.get_all():
+            if name.split("/")[0] == want:
+                return keys
+        return None
+
+    async def subscribe(self):
+        """Write TX's CCCD: from now on the device's notifications arrive."""
+        await self.peer.subscribe(self.tx, self._notified)
 
     async def read_device_information(self):
         """The Device Information service's strings, by characteristic name."""

@@ -100,6 +100,9 @@ class ChipFeeder:
             self.pushed += 1
 
 
+TICKS_MASK = (1 << 29) - 1
+
+
 def make_modules(clock, variant, devices=(), feeders=(), presses=(), levels=None):
     """The fake port modules, as a dict name -> module (for sys.modules), and a Recorder.
 
@@ -147,6 +150,40 @@ def make_modules(clock, variant, devices=(), feeders=(), presses=(), levels=None
 
     busio.I2C = I2C
 
+    class SPI:
+        """The TFT's bus: counts what the display driver sends (commands, text bands)."""
+        def __init__(self, clock, MOSI=None, MISO=None, half_duplex=False):
+            assert isinstance(clock, Pin) and isinstance(MOSI, Pin)
+            self.locked = False
+            self.baudrate = 0
+            self.bytes = 0
+            self.commands = set()
+            self.bands = []               # the first few long writes (lines of text)
+            rec.spi = self
+
+        def try_lock(self):
+            if self.locked:
+                return False
+            self.locked = True
+            return True
+
+        def configure(self, *, baudrate=100000, polarity=0, phase=0, bits=8):
+            assert self.locked, "configure needs the lock"
+            self.baudrate = baudrate
+
+        def write(self, buf, *, start=0, end=None):
+            assert self.locked, "write needs the lock"
+            self.bytes += len(buf)
+            if len(buf) == 1:
+                self.commands.add(bytes(buf))
+            elif len(buf) > 1000 and len(self.bands) < 20:
+                self.bands.append(bytes(buf))
+
+    busio.SPI = SPI
+
+    displayio = types.ModuleType("displayio")
+    displayio.release_displays = lambda: rec.add("release_displays", True)
+
     digitalio = types.ModuleType("digitalio")
 
     class DigitalInOut:
@@ -175,8 +212,8 @@ def make_modules(clock, variant, devices=(), feeders=(), presses=(), levels=None
         def value(self, v):
             if not self.output:
                 raise AttributeError("Cannot set value when direction is input.")
-            if bool(v) != self._value:
-                rec.add(self.pin.name, bool(v))
+            if bool(v) != self._value and not self.pin.name.startswith("TFT_"):
+                rec.add(self.pin.name, bool(v))     # (the screen's bus pins would flood it)
             self._value = bool(v)
 
     class Pull:
@@ -237,7 +274,8 @@ def make_modules(clock, variant, devices=(), feeders=(), presses=(), levels=None
 
         def get_into(self, event):
             if self.edges and self.edges[0][0] <= clock.ms():
-                _t, pressed = self.edges.pop(0)
+                t, pressed = self.edges.pop(0)
+                event.timestamp = t & TICKS_MASK       # supervisor.ticks_ms of the edge
                 event.key_number = 0
                 event.pressed = pressed
                 event.released = not pressed
@@ -273,6 +311,8 @@ def make_modules(clock, variant, devices=(), feeders=(), presses=(), levels=None
 
     storage.getmount = lambda path: _Mount()
     storage.remount = remount
-    mods = {"board": board, "busio": busio, "digitalio": digitalio, "pwmio": pwmio,
-            "keypad": keypad, "storage": storage}
+    supervisor = types.ModuleType("supervisor")
+    supervisor.ticks_ms = lambda: clock.ms() & TICKS_MASK   # wraps at 2**29, as on a board
+    mods = {"board": board, "busio": busio, "digitalio": digitalio, "displayio": displayio, "pwmio": pwmio,
+            "keypad": keypad, "storage": storage, "supervisor": supervisor}
     return mods, rec

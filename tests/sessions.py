@@ -61,6 +61,7 @@ def with_motion(events, seed=1, spm=(170, 195), drop_rep=None, rep_spm=None):
                 f["cadence_spm"] = sum(x["cadence_spm"] for x in ticks) / len(ticks)
                 f["peak_g"] = max(x["peak_g"] for x in ticks)
                 f["steps"] = int(f["cadence_spm"] * (t - go) / 60000)
+                f["motion"] = True          # the figures are a runner's: the rep had a run
             go = None
         out.append((t, ev, f))
     out.sort(key=lambda e: e[0])

@@ -1,6 +1,7 @@
 """CircuitPython Bluetooth over a real stack: adafruit_ble's own code on a ``_bleio``
 made of Bumble (peripheral), the unchanged host sync client on another controller."""
 import asyncio
+import struct
 import sys
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from host_tools import device_keys, sync
 from host_tools.sessiondb import SessionDB
 from host_tools.simdevice_cp import CPSimDevice
 from host_tools.syncclient import AuthError, DeviceError, SyncClient
+from host_tools.transport import LinkLost
 from host_tools.transport_bumble import BumbleTransport
 from swcore import syncproto as sp
 
@@ -108,7 +110,8 @@ def test_host_without_key_refused(tmp_path):
         assert (await c.info())["id"] == "sw-cp"
         with pytest.raises(AuthError):
             await c.authenticate(bytes(range(32)))
-        for call in (c.list_sessions(), c.ack(1, rig.store.sessions()[0][2]), c.set_clock(CLOCK)):
+        for call in (c.list_sessions(), c.request(sp.OP_ACK, struct.pack("<I", 1) + bytes(32)),
+                     c.set_clock(CLOCK)):
             with pytest.raises(DeviceError) as e:
                 await call
             assert e.value.status == sp.E_AUTH_REQUIRED
@@ -162,4 +165,144 @@ def test_a_write_longer_than_the_characteristic_is_refused_and_sync_goes_on(tmp_
         r = await rig.sync()                              # the device is none the worse
         assert [s for s, _ in r.synced] == [1, 2, 3]
         rig.stored_equals_device()
+    run(go())
+
+
+# ---- _bleio as the C code behaves (ports/nrf/common-hal/_bleio/PacketBuffer.c)
+
+def test_before_the_subscription_nothing_is_sent_and_nothing_is_lost(tmp_path):
+    """outgoing_packet_length raises ValueError and write() returns 0 until the CCCD
+    write: the sync task must live through it and send the reply once subscribed."""
+    async def go():
+        rig = await Rig(tmp_path, n=2).start()
+        t = BumbleTransport(rig.dev.link, subscribe=False)
+        await t.connect()
+        import _bleio
+        frames = rig.dev.peripheral.sync.frames
+        with pytest.raises(ValueError):
+            frames.outgoing_packet_length
+        assert frames.write(b"x") == 0, "write sends nothing before the subscription"
+        await t.send(sp.request(sp.OP_INFO))     # a request before subscribing
+        await asyncio.sleep(0.1)                 # the firmware's loop runs meanwhile
+        assert not rig.dev._pump_task.done(), "the sync task died between connect and subscribe"
+        assert rig.dev.ble.att_bytes_out == 0
+        await t.subscribe()
+        c = SyncClient(t)
+        c.reader.feed(await t.recv(5))
+        kind, status, _req, body = await c._next()
+        assert kind == sp.OP_INFO | sp.RESPONSE and status == sp.OK and b'"proto": 2' in body
+        await t.close()
+        assert isinstance(_bleio.adapter, type(rig.dev.ble))
+    run(go())
+
+
+def test_consecutive_small_writes_merge_into_one_notification(tmp_path):
+    async def go():
+        rig = await Rig(tmp_path, n=1).start()
+        rig.dev.paused = True
+        t = rig.transport
+        await t.connect()
+        frames = rig.dev.peripheral.sync.frames
+        assert [frames.write(b) for b in (b"ab", b"cd", b"ef")] == [2, 2, 2]
+        got = [await t.recv(5), await t.recv(5)]
+        assert got == [b"ab", b"cdef"], "the second and third writes left as one notification"
+        assert frames.merged == 1
+        await t.close()
+    run(go())
+
+
+class Rechunking(BumbleTransport):
+    """Hands the host the device's notifications re-cut: several joined into one, or
+    one split in two, as a stack that merges writes does."""
+
+    def __init__(self, link, rnd):
+        super().__init__(link)
+        self.rnd = rnd
+        self.stash = b""
+
+    async def recv(self, timeout):
+        while True:
+            if self.stash and self.rnd.random() < 0.4:
+                cut = self.rnd.randint(1, len(self.stash))
+                out, self.stash = self.stash[:cut], self.stash[cut:]
+                return out
+            try:
+                self.stash += await super().recv(timeout if not self.stash else 0.01)
+            except TimeoutError:
+                if not self.stash:
+                    raise
+                out, self.stash = self.stash, b""
+                return out
+
+
+def test_host_reads_frames_by_length_whatever_the_notification_boundaries(tmp_path):
+    import random
+
+    async def go():
+        rig = await Rig(tmp_path, n=6).start()
+        rig.transport = Rechunking(rig.dev.link, random.Random(3))
+        r = await rig.sync()
+        rig.stored_equals_device()
+        assert rig.store.acked == set(range(1, 7)) and r.tampered == 0
+    run(go())
+
+
+def test_pipelined_requests_lost_by_the_full_ring_are_sent_again(tmp_path):
+    """The RX ring holds 4 x (2 + 512) bytes and drops its oldest packets when a write
+    does not fit, after the central got its write response. 60 ACKs pipelined while
+    the firmware's loop is busy: the lost ones are detected and sent again."""
+    async def go():
+        rig = Rig(tmp_path, n=60)
+        rig.store = MemStore([200 + i for i in range(60)])
+        await rig.start()
+        t = rig.transport
+        await t.connect()
+        c = SyncClient(t)
+        await c.info()
+        await c.authenticate(rig.key[1])
+        rig.dev.paused = True
+        reqs = [c.ack_request(sid, rig.store.data[sid]) for sid in range(1, 61)]
+
+        async def resume():
+            while rig.dev.peripheral.sync.requests.dropped == 0:
+                await asyncio.sleep(0.01)
+            rig.dev.paused = False
+        waker = asyncio.ensure_future(resume())
+        answers = await c.pipeline(reqs, window=60)
+        await waker
+        assert rig.dev.peripheral.sync.requests.dropped > 0, "the ring did drop requests"
+        assert c.resent >= rig.dev.peripheral.sync.requests.dropped
+        assert answers == [b""] * 60 and rig.store.acked == set(range(1, 61))
+        assert await c.status()                      # the link still works
+        await t.close()
+    run(go())
+
+
+def test_unread_requests_from_an_unauthenticated_peer_do_not_grow_the_heap(tmp_path):
+    """2000 INFO requests from a central that never subscribes to the replies: the
+    device keeps a bounded queue and drops the peer after its few seconds."""
+    async def go():
+        rig = Rig(tmp_path, n=1)
+        rig.dev = await CPSimDevice(rig.store, rig.key, unauth_timeout_ms=1500).start()
+        t = BumbleTransport(rig.dev.link, subscribe=False)
+        await t.connect()
+        server = rig.dev.peripheral.server
+        most = sent = 0
+        for _ in range(2000):
+            try:
+                await t.send(sp.request(sp.OP_INFO))
+            except LinkLost:
+                break
+            sent += 1
+            most = max(most, server.out_bytes)
+        assert sent > 100 and server.counts.get("busy"), "enough to fill the queue"
+        assert most <= sp.MAX_OUTBOX + 400
+        for _ in range(300):
+            if t._lost.is_set():
+                break
+            await asyncio.sleep(0.01)
+        assert t._lost.is_set(), "the device dropped the squatter"
+        rig.transport = BumbleTransport(rig.dev.link, host_address="F0:F1:F2:F3:F4:F6")
+        r = await rig.sync()
+        assert len(r.synced) == 1, "and serves its owner"
     run(go())

@@ -17,7 +17,7 @@ from swcore import syncproto as sp
 from swcore.default_plan import DEFAULT_PLAN
 
 sys.path.insert(0, str(Path(__file__).parent / "firmware"))
-from memstore import MemStore  # noqa: E402
+from memstore import MemStore, session_bytes  # noqa: E402
 
 CLOCK = 1790000000
 
@@ -64,9 +64,9 @@ def test_full_sync_of_many_sessions_then_nothing_new(tmp_path):
         assert rig.dev.ble.largest_notify == 517 - 3, "notifications fill the MTU"
         again = await rig.sync()
         assert again.synced == [] and again.data_bytes == 0
-        rig.store.add(41, b"new session" * 300)
+        rig.store.add(41, session_bytes(41, 3300))
         third = await rig.sync()
-        assert third.synced == [(41, 3300)]
+        assert third.synced == [(41, len(rig.store.data[41]))]
         rows = rig.db.sessions("sw-rig")
         assert len(rows) == 41 and all(r[6] for r in rows)
     run(go())
@@ -107,16 +107,19 @@ def test_interrupted_sync_resumes_next_run_from_saved_offset(tmp_path):
 
 
 @pytest.mark.parametrize("corrupt", [(6,), (9, 30), (15, 16, 17)])
-def test_corrupted_chunk_detected_and_read_again(tmp_path, corrupt):
+def test_corrupted_frame_refused_and_the_download_resumes(tmp_path, corrupt):
+    """A notification changed on the air fails its frame's tag: the host refuses it,
+    drops that connection (its keys are no longer trusted) and resumes on a new one."""
     async def go():
         rig = await Rig(tmp_path, n=5).start()
         rig.dev.ble.faults.corrupt_at = set(corrupt)
         r = await rig.sync()
         assert rig.dev.ble.faults.corrupted == len(corrupt)
-        assert r.bad_chunks >= 1
-        assert any("bad chunk" in m for m in rig.log)
+        assert r.tampered >= 1 and r.reconnects >= r.tampered
+        assert any("refused a frame from the device: bad tag" in m for m in rig.log)
         rig.stored_equals_device()
         assert rig.store.acked == set(range(1, 6))
+        assert r.data_bytes == sum(len(d) for d in rig.store.data.values()), "each byte once"
     run(go())
 
 
@@ -134,7 +137,7 @@ def test_host_without_key_refused(tmp_path):
         with pytest.raises(AuthError):
             await c.authenticate(bytes(range(32)))
         refused = []
-        for call in (c.list_sessions(), c.ack(1, rig.store.sessions()[0][2]), c.status(),
+        for call in (c.list_sessions(), c.request(sp.OP_ACK, struct.pack("<I", 1) + bytes(32)), c.status(),
                      c.set_clock(CLOCK), c.upload_plan(json.dumps(DEFAULT_PLAN))):
             with pytest.raises(DeviceError) as e:
                 await call
@@ -166,17 +169,23 @@ def test_malformed_requests_over_the_air_get_errors(tmp_path):
         rig = await Rig(tmp_path).start()
         t = rig.transport
         await t.connect()
+        reader = sp.FrameReader()
         answers = []
-        for frame in (b"\x01", b"\x10\x01\x09\x00abc", bytes([0x55, 2, 0, 0]), sp.request(sp.OP_INFO, 1),
-                      sp.request(sp.OP_INFO, 7), sp.request(sp.OP_LIST, 2), sp.request(sp.OP_INFO, 3, bytes(508))):
+        for frame in (b"\x01\x00\x00", b"\x10\x00\x09\x00\x00\x00\x00\x00abc", bytes([0x55]) + bytes(7),
+                      sp.request(sp.OP_INFO), sp.request(sp.OP_LIST), sp.request(sp.OP_INFO, bytes(500))):
             await t.send(frame)
-            answers.append(sp.parse_notification(await t.recv(5)))
-        assert [a[3] for a in answers] == [sp.E_MALFORMED, sp.E_MALFORMED, sp.E_UNKNOWN_OP, sp.OK,
-                                           sp.E_OUT_OF_ORDER, sp.E_AUTH_REQUIRED, sp.E_MALFORMED]  # INFO takes no payload
-        assert all(a[5] for a in answers if a[3]), "every error names what is wrong"
+            while True:
+                f = reader.next()
+                if f is not None:
+                    break
+                reader.feed(await t.recv(5))
+            answers.append(sp.parse_plain(f))
+        assert [a[1] for a in answers] == [sp.E_MALFORMED, sp.E_MALFORMED, sp.E_UNKNOWN_OP, sp.OK,
+                                           sp.E_AUTH_REQUIRED, sp.E_MALFORMED]  # INFO takes no payload
+        assert all(a[3][4:] for a in answers if a[1]), "every error names what is wrong"
         # the device is still fine: a well-formed session works on the same link
         c = SyncClient(t)
-        c.seq = 3  # frames with a good header and sequence count, even when refused
+        c.device_id = "sw-rig"
         await c.authenticate(rig.key[1])
         assert len(await c.list_sessions()) == 6
         await t.close()
@@ -192,6 +201,7 @@ def test_large_write_needs_the_enlarged_buffer(tmp_path):
         assert ble._values[rx].size == sp.MAX_REQUEST
         await rig.transport.connect()
         c = SyncClient(rig.transport)
+        await c.info()
         await c.authenticate(rig.key[1])
         name = await c.upload_plan(json.dumps(DEFAULT_PLAN))
         assert name == DEFAULT_PLAN["name"] and rig.plans == [json.dumps(DEFAULT_PLAN)]
@@ -209,6 +219,7 @@ def test_notify_after_disconnect_does_not_break_the_device(tmp_path):
         p = rig.dev.peripheral
         await rig.transport.connect()
         c = SyncClient(rig.transport)
+        await c.info()
         await c.authenticate(rig.key[1])
         old = p.conn
         await rig.transport.close()
@@ -216,7 +227,7 @@ def test_notify_after_disconnect_does_not_break_the_device(tmp_path):
         with pytest.raises(OSError):
             rig.dev.ble.gatts_notify(old, p.tx, b"late")
         p.conn = old                      # the firmware has not heard of the disconnect yet
-        p.server.outbox.append(b"\x81\x01\x00\x00")
+        p.server.outbox.append(sp.plain_frame(sp.OP_INFO | sp.RESPONSE, 0, 0, b"late"))
         assert p.service() is False and p.conn is None
         r = await rig.sync()              # and it still serves the next host
         assert len(r.synced) == 2
@@ -273,7 +284,7 @@ def test_wiped_device_reusing_ids_never_overwrites_stored_sessions(tmp_path):
         old = {sid: rig.db.data("sw-rig", sid) for sid in (1, 2, 3)}
         rig.store.data.clear()                 # storage wiped: numbering starts again
         rig.store.acked.clear()
-        rig.store.add(1, b"a newer session with a recycled id" * 40)
+        rig.store.add(1, session_bytes(1, 1400, variant=1))   # a newer session with a recycled id
         r = await rig.sync()
         assert r.synced == [(1, len(rig.store.data[1]))]
         rows = rig.db.sessions("sw-rig")
@@ -466,4 +477,27 @@ def test_database_keyed_by_crc32_is_converted_without_a_new_download(tmp_path):
         r = await sync.sync(BumbleTransport(dev.link), db, clock=lambda: CLOCK)
         assert r.synced == [] and r.data_bytes == 0
         assert len(db.sessions()) == 2 and db.data("sw-old", 1) == store.data[1]
+    run(go())
+
+
+def test_a_session_the_reader_cannot_decode_is_stored_but_never_acknowledged(tmp_path):
+    """(issue 15) Bytes whose digest is right but whose header the firmware's reader
+    refuses (a plan name that is not UTF-8) are kept on the laptop, and the device is
+    never told it may delete them."""
+    from swcore import logformat as fmt
+    head = bytearray(fmt.encode_header(2, 1, "Hill XXX", 0, "0.1.0"))
+    at = bytes(head).index(b"XXX")
+    head[at:at + 3] = b"\xed\xa0\xbc"
+    head[-4:] = struct.pack("<I", fmt.crc32(bytes(head[:-4])))
+    unreadable = bytes(head) + fmt.encode_record(5, "rep", {"rep": 1})
+    good = fmt.encode_header(1, 1, "Sprints", 0, "0.1.0") + fmt.encode_record(5, "rep", {"rep": 1})
+
+    async def go():
+        rig = await Rig(tmp_path, n=0).start()
+        rig.store.add(1, good)
+        rig.store.add(2, unreadable)
+        r = await rig.sync()
+        assert rig.store.acked == {1} and r.acked == [1]
+        assert rig.db.data("sw-rig", 2) == unreadable           # nothing lost on the laptop
+        assert any("session 2: stored, not acknowledged" in line and "UTF-8" in line for line in rig.log), rig.log
     run(go())

@@ -113,6 +113,22 @@ def test_default_session_runs_as_on_the_simulated_board(tmp_path, monkeypatch, b
     assert events.count("rep") == 6 and "session_end" in events, events
 
 
+def test_the_clue_takes_its_screen_over_from_displayio_and_draws_on_it(tmp_path, monkeypatch):
+    dev = Device(tmp_path, monkeypatch, "clue", PRESSES[:1])
+    runner = dev.cp.prepare(str(dev.drive) + "/", [dev.sink], clock=dev.cp.Clock(dev.clock.monotonic_ns))
+    assert not [f for f in runner.parts.faults if f[0] == "display_fault"], runner.parts.faults
+    assert dev.rec.of("release_displays")                   # board.DISPLAY let go first
+    screen = runner.parts.display
+    assert hasattr(screen, "tick") and (screen.d.width, screen.d.height) == (240, 240)
+    spi = dev.rec.spi
+    assert spi.baudrate == 24000000
+    runner.start(0)
+    runner.service(1000)
+    assert {b"\x2a", b"\x2b", b"\x2c"} <= spi.commands     # windows and pixels went out
+    assert any(b"\xff\xff" in band for band in spi.bands)  # the step name, white on black
+    assert screen.shown_secs == 599                          # Easy Jog: 9:59 left
+
+
 def test_circuit_playground_speaker_is_enabled_only_while_a_tone_plays(tmp_path, monkeypatch):
     dev = Device(tmp_path, monkeypatch, "circuitplayground-bluefruit", PRESSES[:1])
     runner = dev.cp.prepare(str(dev.drive) + "/", [dev.sink], clock=dev.cp.Clock(dev.clock.monotonic_ns))

@@ -1,5 +1,6 @@
 """Flashing a CircuitPython board = copying to its CIRCUITPY drive (a folder here)."""
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,14 @@ def test_sprintwatch_flash_board_copies_to_the_drive_with_a_sync_key(drive, tmp_
     assert cli.main(["flash", "--board", "clue", "--drive", str(drive), "--db", str(db)]) == 0
     out = capsys.readouterr().out
     assert "sync key kept" in out and "0 files written" in out
+
+
+def test_an_unchanged_flash_writes_nothing_not_even_the_manifest(drive):
+    spec, text = _board("clue")
+    cpflash.flash(spec, text, drive)
+    before = {p: p.stat().st_mtime_ns for p in drive.rglob("*") if p.is_file()}
+    for p in before:                       # an old timestamp: any rewrite would show
+        os.utime(p, ns=(1_000_000_000, 1_000_000_000))
+    written, removed, _unchanged = cpflash.flash(spec, text, drive)
+    assert written == [] and removed == []
+    assert {p: p.stat().st_mtime_ns for p in drive.rglob("*") if p.is_file()} == dict.fromkeys(before, 1_000_000_000)

@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import pty
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -210,3 +211,42 @@ def test_mpremote_cli_drives_the_pty_board(board):
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
     assert "42" in out.stdout and board.resets == 1
+
+
+def test_an_unchanged_flash_writes_nothing_and_shows_the_firmware_version(board, board_file):
+    first = flash.flash(board_file, board.port)
+    root = Path(board.root)
+    version = json.loads((root / flash.VERSION_FILE).read_text())
+    assert version["firmware"] == firmware.firmware_version() == first["firmware"]["firmware"]
+    for p in root.rglob("*"):
+        if p.is_file():
+            os.utime(p, ns=(1_000_000_000, 1_000_000_000))
+    second = flash.flash(board_file, board.port)
+    assert second["written"] == [] and second["removed"] == []
+    changed = [p for p in root.rglob("*") if p.is_file() and p.stat().st_mtime_ns != 1_000_000_000]
+    assert changed == [], "rewritten by an unchanged flash"
+    assert second["firmware"] == version
+
+
+def test_compiled_modules_come_from_the_cache_until_a_source_changes(tmp_path, monkeypatch):
+    from host_tools import mpy
+    monkeypatch.setenv("SPRINTWATCH_CACHE", str(tmp_path / "cache"))
+    src = tmp_path / "fw"
+    shutil.copytree(firmware.FIRMWARE_DIR / "swcore", src / "swcore", ignore=shutil.ignore_patterns("__pycache__"))
+    compiled = []
+    real = mpy.compile_file
+    monkeypatch.setattr(mpy, "compile_file", lambda s, *a, **k: (compiled.append(Path(s).name), real(s, *a, **k)))
+    first = mpy.compile_tree_cached(src, progress=False)
+    assert len(compiled) == len(first) > 10
+    compiled.clear()
+    assert mpy.compile_tree_cached(src, progress=False) == first and compiled == []
+    (src / "swcore" / "cues.py").write_text((src / "swcore" / "cues.py").read_text() + "\nX_NEW = 1\n")
+    again = mpy.compile_tree_cached(src, progress=False)
+    assert compiled == ["cues.py"] and again["swcore/cues.mpy"] != first["swcore/cues.mpy"]
+    compiled.clear()
+    monkeypatch.setattr(mpy, "mpy_cross_version", lambda: "MicroPython v9.9 mpy-cross emitting mpy v7.0")
+    mpy.compile_tree_cached(src, progress=False)
+    assert len(compiled) == len(first), "another mpy-cross compiles everything afresh"
+    # The cached bytes are mpy-cross's own: the same as compiling the file directly.
+    real(src / "swcore" / "plan.py", tmp_path / "plan.mpy", source_name="swcore/plan.py")
+    assert (tmp_path / "plan.mpy").read_bytes() == first["swcore/plan.mpy"]

@@ -59,14 +59,18 @@ def fakes(server, fail_after=None):
                 raise BleakError("Not connected")
             server.handle(bytes(data))
             while True:
-                f = server.next_frame()
+                f = server.next_piece(self.mtu_size - 3)
                 if f is None:
                     break
                 self.notify(None, bytearray(f))
 
+        async def pair(self):
+            state["paired"] = True
+
         async def disconnect(self):
             server.disconnect()
 
+    Client.state = state
     return Scanner, Client
 
 
@@ -78,7 +82,8 @@ def test_sync_through_the_bleak_transport(tmp_path, monkeypatch):
     scanner, client = fakes(server)
     monkeypatch.setattr(bleak, "BleakScanner", scanner)
     monkeypatch.setattr(bleak, "BleakClient", client)
-    report = asyncio.run(sync.sync(BleakTransport(), db, clock=lambda: 1790000000))
+    report = asyncio.run(sync.sync(BleakTransport(pair=True), db, clock=lambda: 1790000000))
+    assert client.state.get("paired"), "asked the OS to pair"
     assert [s for s, _ in report.synced] == [1, 2, 3]
     assert all(db.data(dev_id, s) == store.data[s] for s in (1, 2, 3))
     assert store.acked == {1, 2, 3} and store.clock == 1790000000

@@ -8,6 +8,10 @@ when nothing answers or the wrong chip does) and configures range and rate.
 returns how many samples it wrote. It allocates nothing: every buffer, and every
 buffer view it hands to the bus, is made in the constructor.
 """
+TYPE_CHECKING = False
+if TYPE_CHECKING:                       # make typecheck: see drivers/bus.pyi
+    from drivers.bus import I2C
+
 try:
     from micropython import const
 except ImportError:
@@ -58,6 +62,7 @@ class StuckCheck:
         self.same = 0
 
     def feed(self, x, y, z):
+        # type: (int, int, int) -> None
         if x == self.x and y == self.y and z == self.z:
             self.same += 1
             if self.same >= self.limit:
@@ -87,6 +92,7 @@ class I2CAccel:
     ID_VALUES = ()
 
     def __init__(self, i2c, address, rate_hz, range_g, rates, scales, batch, record, stuck_hz, stuck_s):
+        # type: (I2C, int, int, int, dict, dict, int, int, int, int) -> None
         if rate_hz not in rates:
             raise ValueError("%s: rate %s Hz not one of %s" % (self.chip, rate_hz, sorted(rates)))
         if range_g not in scales:

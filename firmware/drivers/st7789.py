@@ -1,13 +1,28 @@
-"""Sitronix ST7789 TFT over SPI, text only: the current step and rep on two lines.
+"""Sitronix ST7789 TFT over SPI: filled rectangles and 5x7 text, drawn straight to the panel.
 
-Enough for the M5StickC Plus2 (135x240 panel in a 240x320 controller, so a window
-offset). Drawing uses a small ``framebuf`` strip (two 8-pixel text lines, white on
-black: byte order does not matter for those two colours) sent to the top of the
-screen; nothing else of the panel is redrawn.
+No frame buffer (a 240x240 one is 113 KiB): ``fill_rect`` opens a window and streams one
+colour from a 64-pixel line buffer, ``text`` renders a line of text into a strip buffer
+and sends that. ``fill_rect`` allocates nothing (the buffer's every length has its
+memoryview made up front), so the screen's once-a-second digits run under
+``micropython.heap_lock``. Colours are RGB565, sent high byte first.
+
+The bus and pins are what the runtime hands over: ``spi.write(buf)`` and
+``pin.value(v)`` (MicroPython's ``machine.SPI``/``machine.Pin``; CircuitPython's
+``busio.SPI``/``digitalio`` behind the adapters in ``swrt.cp``). Panels smaller than the
+controller's 240x320 sit at a window offset (M5StickC Plus2: 135x240 at 52, 40).
 """
-import framebuf
-
 from drivers.sensor import default_delay_ms
+from swcore.font import GLYPHS, INDEX, WIDTH as GLYPH_W, HEIGHT as GLYPH_H
+
+try:
+    from micropython import const
+except ImportError:
+    def const(x):
+        return x
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:                       # make typecheck: see drivers/bus.pyi
+    from drivers.bus import SPI, Pin, DelayMs
 
 _SWRESET = b"\x01"
 _SLPOUT = b"\x11"
@@ -20,13 +35,15 @@ _RAMWR = b"\x2c"
 _MADCTL = b"\x36"
 _COLMOD = b"\x3a"
 _MADCTL_BY_ROTATION = (0x00, 0x60, 0xC0, 0xA0)
-_STRIP_ROWS = 24
+_CHUNK = const(64)          # pixels in the fill buffer
+MAX_SCALE = 3               # text sizes 1..3 (a 5x7 glyph in a 6x8 cell, times the scale)
 WHITE = 0xFFFF
 
 
 class ST7789:
     def __init__(self, spi, cs, dc, rst, backlight, width, height, x_offset=0, y_offset=0,
                  rotation=0, delay_ms=default_delay_ms):
+        # type: (SPI, Pin, Pin, Pin | None, Pin | None, int, int, int, int, int, DelayMs) -> None
         self.spi = spi
         self.cs = cs
         self.dc = dc
@@ -38,8 +55,11 @@ class ST7789:
         self.x0 = x_offset
         self.y0 = y_offset
         self._arg = bytearray(4)
-        self.strip = bytearray(width * _STRIP_ROWS * 2)
-        self.fb = framebuf.FrameBuffer(self.strip, width, _STRIP_ROWS, framebuf.RGB565)
+        self._line = bytearray(2 * _CHUNK)
+        self._views = [memoryview(self._line)[0:2 * n] for n in range(_CHUNK + 1)]
+        self._colour = -1   # type: int
+        self.strip = bytearray(width * 8 * MAX_SCALE * 2)   # one line of text at the largest size
+        self._strip_views = {}
         if rst is not None:
             rst.value(0)
             delay_ms(10)
@@ -54,9 +74,7 @@ class ST7789:
         self._cmd(_INVON)                         # IPS panels need inversion on
         self._cmd(_NORON)
         self._cmd(_DISPON)
-        self.fb.fill(0)
-        for y in range(0, height, _STRIP_ROWS):   # clear the screen strip by strip
-            self._blit(y, min(_STRIP_ROWS, height - y))
+        self.fill_rect(0, 0, width, height, 0)
         if backlight is not None:
             backlight.value(1)
 
@@ -84,16 +102,91 @@ class ST7789:
         a[3] = (y + h - 1) & 0xFF
         self._cmd(_RASET, a)
 
-    def _blit(self, y, rows):
-        self._window(0, y, self.width, rows)
-        self._cmd(_RAMWR, memoryview(self.strip)[0:self.width * rows * 2])
+    def fill_rect(self, x, y, w, h, colour):
+        """Fill a rectangle (clipped to the panel) with one colour; allocates nothing."""
+        if x < 0:
+            w += x
+            x = 0
+        if y < 0:
+            h += y
+            y = 0
+        if x + w > self.width:
+            w = self.width - x
+        if y + h > self.height:
+            h = self.height - y
+        if w <= 0 or h <= 0:
+            return
+        if colour != self._colour:
+            hi = colour >> 8
+            lo = colour & 0xFF
+            line = self._line
+            for i in range(0, 2 * _CHUNK, 2):
+                line[i] = hi
+                line[i + 1] = lo
+            self._colour = colour
+        self._window(x, y, w, h)
+        n = w * h
+        self.cs.value(0)
+        self.dc.value(0)
+        self.spi.write(_RAMWR)
+        self.dc.value(1)
+        full = self._views[_CHUNK]
+        for _ in range(n // _CHUNK):
+            self.spi.write(full)
+        if n % _CHUNK:
+            self.spi.write(self._views[n % _CHUNK])
+        self.cs.value(1)
+
+    def text(self, s, x, y, w, scale, colour, background):
+        """One line of text (bytes) at ``scale`` in a band ``w`` wide and ``8 * scale`` high
+        whose left edge is ``x``: the band is cleared, characters past it are cut."""
+        scale = max(1, min(MAX_SCALE, scale))
+        if x + w > self.width:
+            w = self.width - x
+        h = 8 * scale
+        if w <= 0 or y + h > self.height:
+            return
+        n = w * h * 2
+        buf = self.strip
+        bh = background >> 8
+        bl = background & 0xFF
+        for i in range(0, n, 2):
+            buf[i] = bh
+            buf[i + 1] = bl
+        fh = colour >> 8
+        fl = colour & 0xFF
+        cell = (GLYPH_W + 1) * scale
+        for k in range(len(s)):
+            left = k * cell
+            if left + GLYPH_W * scale > w:
+                break
+            code = s[k]
+            g = INDEX[code] * GLYPH_W if code < 128 else 0
+            for col in range(GLYPH_W):
+                bits = GLYPHS[g + col]
+                if not bits:
+                    continue
+                for row in range(GLYPH_H):
+                    if bits & (1 << row):
+                        px = left + col * scale
+                        py = row * scale
+                        for dy in range(scale):
+                            at = ((py + dy) * w + px) * 2
+                            for _ in range(scale):
+                                buf[at] = fh
+                                buf[at + 1] = fl
+                                at += 2
+        view = self._strip_views.get(n)
+        if view is None:          # one per band size the layout uses, made at its first draw
+            view = memoryview(buf)[0:n]
+            self._strip_views[n] = view
+        self._window(x, y, w, h)
+        self._cmd(_RAMWR, view)
 
     def show(self, t, step, rep, of):
-        """What the app shows at each step start: the step name, and rep k/n in sprints."""
-        cols = self.width // 8
-        fb = self.fb
-        fb.fill(0)
-        fb.text(step[:cols], 0, 2, WHITE)
+        # type: (int, str, int, int) -> None
+        """Without a screen layout on top: the step name, and rep k/n in sprints."""
+        self.fill_rect(0, 0, self.width, 16, 0)
+        self.text(step.encode(), 0, 0, self.width, 1, WHITE, 0)
         if of:
-            fb.text("%d/%d" % (rep, of), 0, 14, WHITE)
-        self._blit(0, _STRIP_ROWS)
+            self.text(("%d/%d" % (rep, of)).encode(), 0, 8, self.width, 1, WHITE, 0)

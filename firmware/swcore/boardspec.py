@@ -162,6 +162,17 @@ def parse(text):
         claim(_pin(hold, "pin", "power_hold.", spec), "power_hold.pin")
         hold["level"] = _level(hold, "level", "power_hold.", 1)
 
-    for key in ("buzzer", "motor", "button", "i2c", "accel", "display", "power_hold"):
+    battery = _section(spec, "battery")
+    if battery is not None:
+        claim(_pin(battery, "pin", "battery.", spec), "battery.pin")
+        ratio = _get(battery, "ratio", "battery.", (int, float))
+        if ratio is None or not 1 <= ratio <= 10:
+            _fail("battery.ratio", "must be 1..10 (the voltage divider before the ADC), got %s"
+                  % json.dumps(ratio))
+        battery["select"] = _pin(battery, "select", "battery.", spec, required=False)
+        claim(battery["select"], "battery.select")
+        battery["alt"] = _get(battery, "alt", "battery.", (int,), required=False)
+
+    for key in ("buzzer", "motor", "button", "i2c", "accel", "display", "power_hold", "battery"):
         spec[key] = spec.get(key)
     return spec

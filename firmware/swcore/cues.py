@@ -29,6 +29,11 @@ CUE_RESUME_ASK = "resume_ask"    # at boot after a cut session: tap to go on wit
 CUE_SLOPE_TURN = "slope_turn"    # first slope reading taken: turn the device round
 CUE_SLOPE_OK = "slope_ok"        # gradient within the seed's band
 CUE_SLOPE_LOW = "slope_low"      # gentler than the band
+CUE_EASE_OFF = "ease_off"            # form guard: this rep lost its form against the first ones
+CUE_END_SET_OFFER = "end_set_offer"  # form guard: drops in a row; a tap in the walk ends the set
+CUE_SET_ENDED = "set_ended"          # the offer was taken: the recovery leads to the next set
+CUE_SLOPE_FLAT = "slope_flat"    # lying still but not flat: lay it flat on the slope
+CUE_BATTERY_LOW = "battery_low"  # before the session: charge it soon
 CUE_DRIVE_USB = "drive_usb"          # CircuitPython: the computer may write the drive
 CUE_DRIVE_DEVICE = "drive_device"    # CircuitPython: the firmware owns the drive
 
@@ -64,6 +69,11 @@ PATTERNS = {
     CUE_SLOPE_TURN: _pack((100, _MID, 1), (100, 0, 0), (100, _MID, 1), (100, 0, 0), (100, _MID, 1)),
     CUE_SLOPE_OK: _pack((150, _MID, 1), (80, 0, 0), (300, _HI, 1)),
     CUE_SLOPE_LOW: _pack((300, _MID, 1), (80, 0, 0), (300, _LO, 0)),
+    CUE_EASE_OFF: _pack((500, 0, 1), (200, 0, 0), (500, _LO, 1)),
+    CUE_END_SET_OFFER: _pack((300, _HI, 1), (100, 0, 0), (300, _MID, 1), (100, 0, 0), (600, _LO, 1)),
+    CUE_SET_ENDED: _pack((600, _LO, 1), (150, 0, 0), (150, _LO, 0)),
+    CUE_SLOPE_FLAT: _pack((500, _LO, 1), (100, 0, 0), (100, _LO, 1)),
+    CUE_BATTERY_LOW: _pack((200, _HI, 1), (100, 0, 0), (200, _MID, 1), (100, 0, 0), (400, _LO, 1)),
     CUE_DRIVE_USB: _pack((100, _LO, 0), (80, 0, 0), (100, _LO, 0), (80, 0, 0), (100, _LO, 0)),
     CUE_DRIVE_DEVICE: _pack((100, _HI, 0)),
 }
@@ -106,6 +116,15 @@ class CuePlayer:
 
     def busy(self):
         return self.pattern is not None or bool(self.queue)
+
+    def next_due(self):
+        """When ``service`` next has something to switch, or -1 when nothing plays."""
+        if self.pattern is not None:
+            return self.seg_end
+        if self.queue:
+            t = self.queue[0][1]
+            return t if t > self.seg_end else self.seg_end
+        return -1
 
     def service(self, now):
         while True:

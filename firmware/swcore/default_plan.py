@@ -6,6 +6,7 @@ when the board has no plan file, and whenever the plan file is rejected.
 
 DEFAULT_PLAN = {
     "name": "Descending Sprints",
+    "level": "intermediate",
     "note": "Short, fast downhill sprints for strength and technique on a negative gradient.",
     "sets": [
         {

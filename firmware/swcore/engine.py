@@ -9,7 +9,7 @@ deadline by the paused time.
 """
 from swcore.cues import (
     CUE_STEP_START, CUE_COUNTDOWN, CUE_SPRINT_GO, CUE_SPRINT_END, CUE_RECOVERY_READY,
-    CUE_RECOVERY_OVER, CUE_SESSION_DONE, CUE_PAUSE, CUE_RESUME, CUE_CADENCE_LOW,
+    CUE_RECOVERY_OVER, CUE_SESSION_DONE, CUE_PAUSE, CUE_RESUME, CUE_CADENCE_LOW, CUE_SET_ENDED,
 )
 
 TAP = "tap"
@@ -36,11 +36,15 @@ class Engine:
         self.paused_ms = 0
         self.reps = 0
         self.done = False
-        self.sprint_start = 0
+        self.sprint_start = 0    # go time shifted by pauses: durations exclude them
+        self.sprint_go_t = 0     # when the sprint really started (the logged start)
+        self.sprint_paused_ms = 0
         self.first_stride = NEVER
         self.cadence_warned = False
         self.motion_sensing = False   # the app has a motion pipeline: reps say whether one moved
         self.moved_reps = 0
+        self.end_offer = False   # the form guard offered to end the set: a tap in this walk accepts
+        self.skip_to = NEVER     # the offer was taken: the step after this one (the next set)
 
     # ---- inputs -------------------------------------------------------------
     def resume(self, index, t, reps):
@@ -64,6 +68,7 @@ class Engine:
                 t = self.ready_at
                 self.ready_at = NEVER
                 self.phase = "ready"
+                self.end_offer = False
                 self.emit(t, "cue", {"pattern": CUE_RECOVERY_READY})
                 continue
             if self.deadline != NEVER and self.deadline <= now:
@@ -109,7 +114,9 @@ class Engine:
             else:
                 self._end_sprint(t, "tap")
         elif step_kind == "recovery":
-            if self.phase == "ready":
+            if self.end_offer and self.phase == "walk":
+                self._end_set(t)
+            elif self.phase == "ready":
                 self._advance(t, "tap", False)
                 if not self.done and self.step["kind"] == "sprint":
                     self._go(t)
@@ -134,6 +141,12 @@ class Engine:
         if self._sprinting() and self.first_stride != NEVER:
             self._end_sprint(max(t, self.first_stride), "motion", metrics)
 
+    def offer_end_set(self):
+        """The form guard's offer, made as a sprint ends: a tap during the walk of the
+        recovery that follows ends the set (the recovery then leads to the next set).
+        The offer lapses when the recovery is ready."""
+        self.end_offer = True
+
     def cadence_low(self, t, spm):
         if self._sprinting() and not self.cadence_warned:
             self.cadence_warned = True
@@ -149,6 +162,18 @@ class Engine:
             return False
         kind = self.step["kind"]
         return (kind == "sprint" and self.phase == "armed") or (kind == "recovery" and self.phase == "ready")
+
+    def next_due(self):
+        """The next deadline ``tick`` acts on (countdown mark, recovery ready, step or
+        sprint end), or NEVER: nothing happens without an input (paused, open step)."""
+        if self.done or self.paused:
+            return NEVER
+        t = self.deadline
+        if self.ready_at != NEVER and (t == NEVER or self.ready_at < t):
+            t = self.ready_at
+        if self.marks and (t == NEVER or self.marks[0] < t):
+            t = self.marks[0]
+        return t
 
     def elapsed(self, now):
         """ms into the current step, not counting pauses."""
@@ -181,10 +206,14 @@ class Engine:
         self.step = step
         self.step_start = t
         kind = step["kind"]
+        if kind != "recovery":
+            self.end_offer = False
         fields = {"set": step["set"], "step": step["name"], "kind": kind, "index": index}
         if "rep" in step:
             fields["rep"] = step["rep"]
             fields["of"] = step["of"]
+        if "distance_m" in step:     # logged, so exports know the lap's distance
+            fields["distance_m"] = step["distance_m"]
         self.emit(t, "step_start", fields)
         if kind == "timed":
             self.deadline = t + step["duration_ms"]
@@ -205,11 +234,27 @@ class Engine:
         step = self.step
         self.emit(t, "step_end", {"set": step["set"], "step": step["name"], "kind": step["kind"],
                                   "index": self.index, "reason": reason})
-        self._begin(self.index + 1, t, cue)
+        nxt = self.index + 1 if self.skip_to == NEVER else self.skip_to
+        self.skip_to = NEVER
+        self._begin(nxt, t, cue)
+
+    def _end_set(self, t):
+        """The runner took the offer: this recovery is the set's last step."""
+        self.end_offer = False
+        here = self.step["set"]
+        nxt = self.index + 1
+        while nxt < len(self.steps) and self.steps[nxt]["set"] == here:
+            nxt += 1
+        left = sum(1 for s in self.steps[self.index + 1:nxt] if s["kind"] == "sprint")
+        self.skip_to = nxt
+        self.emit(t, "cue", {"pattern": CUE_SET_ENDED})
+        self.emit(t, "end_set", {"step": self.step["name"], "index": self.index, "sprints_left": left})
 
     def _go(self, t):
         self.phase = "running"
         self.sprint_start = t
+        self.sprint_go_t = t
+        self.sprint_paused_ms = 0
         self.first_stride = NEVER
         self.cadence_warned = False
         self.deadline = t + self.step["max_ms"]
@@ -218,9 +263,11 @@ class Engine:
 
     def _end_sprint(self, t, reason, metrics=None):
         self.reps += 1
-        rep = {"rep": self.step.get("rep", self.reps), "start_ms": self.sprint_start,
+        rep = {"rep": self.step.get("rep", self.reps), "start_ms": self.sprint_go_t,
                "duration_ms": t - self.sprint_start, "reason": reason,
                "motion": self.first_stride != NEVER}
+        if self.sprint_paused_ms:        # duration_ms leaves the pause out
+            rep["paused_ms"] = self.sprint_paused_ms
         if self.first_stride != NEVER:
             rep["reaction_ms"] = self.first_stride - self.sprint_start
             self.moved_reps += 1
@@ -252,6 +299,7 @@ class Engine:
         self.marks = [m + shift for m in self.marks]
         if self.phase == "running":
             self.sprint_start += shift
+            self.sprint_paused_ms += shift
             if self.first_stride != NEVER:
                 self.first_stride += shift
         self.emit(t, "resume", {"paused_ms": shift})

@@ -51,6 +51,18 @@ class Gestures:
             return self.burst_t
         return now
 
+    def next_due(self):
+        """The earliest time ``poll`` can report a gesture without a new edge, or -1:
+        the end of a bounce burst, a long press, a double press's window."""
+        t = -1
+        if self.burst_t >= 0:
+            t = self.raw_t + DEBOUNCE_MS
+        if self.stable and not self.long_fired and not self.second:
+            t = _earliest(t, self.press_t + LONG_MS)
+        if self.tap_pending and not self.stable:
+            t = _earliest(t, self.release_t + DOUBLE_MS)
+        return t
+
     def poll(self, now):
         if self.burst_t >= 0 and now - self.raw_t >= DEBOUNCE_MS:
             t = self.burst_t
@@ -91,3 +103,12 @@ class Gestures:
             return DOUBLE
         self.tap_pending = True
         return NONE
+
+
+def _earliest(a, b):
+    """The earlier of two times where -1 means "none"."""
+    if a < 0:
+        return b
+    if b < 0 or a <= b:
+        return a
+    return b

@@ -10,6 +10,8 @@ second parser.
 """
 import struct
 
+from swcore.utf8 import encode as utf8_encode
+
 try:
     from binascii import crc32 as _crc32
 except ImportError:  # some ports build binascii without crc32
@@ -27,7 +29,8 @@ except ImportError:
 
 MAGIC = b"SWLG"
 VERSION = 1
-MAX_BODY = 1024          # bytes in one record body; bigger events are refused
+MAX_BODY = 1024          # bytes in one record body (and the header's field block); bigger events are refused
+MAX_HEADER_TEXT = 96     # bytes of UTF-8 kept of the header's plan name and firmware version
 FILE_EXT = ".swlog"      # name of a session file once it leaves the device
 
 # Record types: one per known event. Never renumber; append only.
@@ -35,9 +38,9 @@ NAMED = 0                # event name spelt out, then fields
 EVENTS = (None, "step_start", "step_end", "cue", "sprint_go", "rep", "pause", "resume",
           "session_end", "plan_fallback", "sensor_fault", "motion_no_tap", "ignored",
           "sprint_tick", "storage_full", "log_skipped", "interrupted", "resumed",
-          "storage_fault", "accel_raw")
+          "storage_fault", "battery", "accel_raw")
 SPRINT_TICK = 13         # packed: cadence_spm (uint), peak_g (centi-g)
-ACCEL_RAW = 19           # packed: rate_hz, n, then n samples as zigzag deltas (swcore.capture)
+ACCEL_RAW = 20           # packed: rate_hz, n, then n samples as zigzag deltas (swcore.capture)
 
 # Field names with a code (0..30); 31 means the name follows. Append only.
 KEYS = ("set", "step", "kind", "index", "rep", "of", "reason", "pattern", "start_ms",
@@ -138,8 +141,16 @@ def put_varint(buf, n):
     buf.append(n)
 
 
-def _put_str(buf, s):
-    b = s.encode()
+def _put_str(buf, s, limit=0):
+    """Text as varint length + UTF-8. What the reader would refuse is repaired here:
+    a lone surrogate becomes ``?`` (swcore.utf8). ``limit``: cut to that many bytes,
+    at a character boundary."""
+    b = utf8_encode(s)
+    if limit and len(b) > limit:
+        cut = limit
+        while cut > 0 and b[cut] & 0xC0 == 0x80:
+            cut -= 1
+        b = b[:cut]
     put_varint(buf, len(b))
     buf.extend(b)
 
@@ -186,9 +197,10 @@ def _put_value(buf, key_byte, v):
         buf.append(SUB_NONE)
     else:
         import json
+        from swcore.utf8 import clean
         buf.append(key_byte | T_OTHER)
         buf.append(SUB_JSON)
-        _put_str(buf, json.dumps(v))
+        _put_str(buf, json.dumps(clean(v)))   # (CPython escapes a lone surrogate; MicroPython does not)
 
 
 def _put_fields(buf, fields):
@@ -211,6 +223,9 @@ def _put_fields(buf, fields):
 def encode_header(session, boot, plan, plan_hash, fw, wall_s=None, builtin=False):
     """The file header: magic, version, field block, CRC-32. ``wall_s`` is the
     wall clock (Unix seconds) at session start, None when the clock is not set."""
+    for key, text in (("plan", plan), ("fw", fw)):
+        if not isinstance(text, str):
+            raise FormatError("header %s must be text, got %s" % (key, repr(text)))
     fields = {"session": session, "boot": boot, "plan": plan, "plan_hash": plan_hash,
               "fw": fw, "clock_set": wall_s is not None}
     if wall_s is not None:
@@ -218,7 +233,15 @@ def encode_header(session, boot, plan, plan_hash, fw, wall_s=None, builtin=False
     if builtin:
         fields["builtin"] = True
     body = bytearray()
-    _put_fields(body, fields)
+    for key in fields:
+        v = fields[key]
+        if isinstance(v, str) and _code(WORDS, v) is None:   # bounded: the header stays readable
+            body.append(KEYS.index(key) << 3 | T_STR)
+            _put_str(body, v, MAX_HEADER_TEXT)
+        else:
+            _put_value(body, KEYS.index(key) << 3, v)
+    if len(body) > MAX_BODY:
+        raise FormatError("header is %d bytes, more than %d" % (len(body), MAX_BODY))
     buf = bytearray(MAGIC)
     buf.append(VERSION)
     put_varint(buf, len(body))

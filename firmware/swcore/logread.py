@@ -1,15 +1,22 @@
 """Reading session logs (format: docs/log-format.md; writing: swcore.logformat).
 
 Used by the laptop (``sprintwatch log show``), the sync code and the board at boot.
-Never raises on damaged input: ``read_session`` reports what it skipped.
+Total: ``read_session`` never raises on any bytes (every exception a record's bytes
+cause is a reported skip), text must be valid UTF-8 by the one rule of swcore.utf8,
+JSON values are nested at most MAX_JSON_DEPTH deep, and damage is skipped in time
+linear in its length. ``scan_file`` streams a file record by record in constant RAM.
 """
 import struct
+
+from swcore.utf8 import clean, first_bad
 
 from swcore.logformat import (
     FormatError, MAGIC, VERSION, MAX_BODY, NAMED, EVENTS, SPRINT_TICK, ACCEL_RAW, KEYS, KEY_NAMED, WORDS,
     T_UINT, T_NEG, T_STR, T_WORD, T_FALSE, T_TRUE, T_CENTI, SUB_NONE, SUB_FLOAT, SUB_JSON,
     crc32,
 )
+
+MAX_JSON_DEPTH = 16
 
 
 def get_varint(data, pos, end):
@@ -32,6 +39,8 @@ def _get_str(data, pos, end):
     n, pos = get_varint(data, pos, end)
     if pos + n > end:
         raise FormatError("text runs past the end")
+    if first_bad(data, pos, pos + n) >= 0:   # MicroPython's str() would let some through
+        raise FormatError("text is not UTF-8")
     try:
         return str(bytes(data[pos:pos + n]), "utf-8"), pos + n
     except UnicodeError:
@@ -71,11 +80,37 @@ def _get_value(data, pos, end, vtype):
     if sub == SUB_JSON:
         import json
         text, pos = _get_str(data, pos, end)
+        if _json_depth(text) > MAX_JSON_DEPTH:
+            raise FormatError("JSON value nested more than %d deep" % MAX_JSON_DEPTH)
         try:
-            return json.loads(text), pos
+            value = json.loads(text)
         except ValueError:
             raise FormatError("bad JSON value")
+        return clean(value), pos    # a \ud83c escape: the same repaired text on every runtime
     raise FormatError("unknown value sub-type %d" % sub)
+
+def _json_depth(text):
+    """How deep the lists and objects of JSON ``text`` nest (brackets in strings not counted)."""
+    depth = deepest = 0
+    in_str = escaped = False
+    for ch in text:
+        if in_str:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch == "[" or ch == "{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        elif ch == "]" or ch == "}":
+            depth -= 1
+    return deepest
+
 
 def _get_fields(data, pos, end):
     fields = {}
@@ -153,68 +188,155 @@ def decode_body(body):
         raise FormatError("unknown record type %d" % code)
     return t, event, _get_fields(body, pos, end)
 
-def _frame_at(data, pos, end):
-    """``(body_start, body_end, next_pos)`` of a whole record with a good CRC at
-    ``pos``; raises FormatError("truncated") or FormatError("bad CRC")."""
-    try:
-        n, start = get_varint(data, pos, end)
-    except FormatError:
-        raise FormatError("truncated")
+# Why the bytes at an offset are not a whole record (frame_len's negative answers).
+TRUNCATED = -1
+BAD_LENGTH = -2
+BAD_CRC = -3
+_WHY = {TRUNCATED: "truncated", BAD_LENGTH: "bad length", BAD_CRC: "bad CRC"}
+
+
+def frame_len(data, pos, end, known_only=False):
+    """Bytes of the whole record with a good CRC at ``pos`` (length, body, CRC), or
+    TRUNCATED (it would run past ``end``), BAD_LENGTH or BAD_CRC. Never raises and
+    copies nothing, so scanning damage byte by byte stays cheap: with ``known_only``
+    (while resynchronising) most offsets fail on the length or the record type before
+    any CRC is computed. (At a record boundary a type this reader does not know is
+    still framed, and reported as a skipped record.)"""
+    n = 0
+    shift = 0
+    p = pos
+    while True:
+        if p >= end:
+            return TRUNCATED
+        b = data[p]
+        p += 1
+        n |= (b & 0x7F) << shift
+        if not b & 0x80:
+            break
+        shift += 7
+        if shift > 14:            # MAX_BODY needs 2 bytes
+            return BAD_LENGTH
     if n < 2 or n > MAX_BODY:
-        raise FormatError("bad length %d" % n)
-    if start + n + 4 > end:
-        raise FormatError("truncated")
-    want = struct.unpack("<I", bytes(data[start + n:start + n + 4]))[0]
-    if crc32(data[pos:start + n]) != want:
-        raise FormatError("bad CRC")
-    return start, start + n, start + n + 4
+        return BAD_LENGTH
+    if p + n + 4 > end:
+        return TRUNCATED
+    if known_only and data[p] >= len(EVENTS):
+        return BAD_CRC            # no record type this reader knows: not worth a CRC here
+    stop = p + n
+    want = data[stop] | data[stop + 1] << 8 | data[stop + 2] << 16 | data[stop + 3] << 24
+    if crc32(memoryview(data)[pos:stop]) != want:
+        return BAD_CRC
+    return stop + 4 - pos
+
 
 def read_session(data):
-    """Decode a whole session file. Never raises on bad input.
+    """Decode a whole session file. Never raises, whatever the bytes.
 
     Returns ``(header, records, problems)``: the header dict (None when unreadable),
     every record with a good CRC as ``(t_ms, event, fields)``, and one line of text
-    per problem (bad CRC and how many bytes were skipped, a truncated tail).
+    per problem (bad CRC and how many bytes were skipped, a truncated tail, a record
+    whose body does not decode).
     """
     problems = []
     records = []
     try:
         header, pos = decode_header(data)
-    except FormatError as e:
-        return None, records, ["header: %s" % e]
+    except Exception as e:     # FormatError, or anything else bytes can cause
+        return None, records, ["header: %s" % _why(e)]
     end = len(data)
     while pos < end:
-        try:
-            start, stop, nxt = _frame_at(data, pos, end)
-        except FormatError as e:
-            if str(e) == "truncated" and _only_tail(data, pos, end):
+        n = frame_len(data, pos, end)
+        if n > 0:
+            _decode_into(records, problems, data, pos, n)
+            pos += n
+            continue
+        nxt = _resync(data, pos + 1, end)
+        if nxt < 0:
+            if n == TRUNCATED:
                 problems.append("truncated: %d bytes at offset %d are not a whole record "
                                 "(cut while writing)" % (end - pos, pos))
-                break
-            resync = _resync(data, pos + 1, end)
-            if resync < 0:
-                problems.append("%s at offset %d: the last %d bytes skipped" % (e, pos, end - pos))
-                break
-            problems.append("%s at offset %d: %d bytes skipped" % (e, pos, resync - pos))
-            pos = resync
-            continue
-        try:
-            records.append(decode_body(data[start:stop]))
-        except FormatError as e:
-            problems.append("record at offset %d: %s; skipped" % (pos, e))
+            else:
+                problems.append("%s at offset %d: the last %d bytes skipped" % (_WHY[n], pos, end - pos))
+            break
+        problems.append("%s at offset %d: %d bytes skipped" % (_WHY[n], pos, nxt - pos))
         pos = nxt
     return header, records, problems
 
-def _only_tail(data, pos, end):
-    """True when no whole record follows ``pos``: a plain truncated tail."""
-    return _resync(data, pos + 1, end) < 0
+
+def _why(e):
+    if isinstance(e, FormatError):
+        return str(e)
+    return "%s: %s" % (type(e).__name__, e)
+
+
+def _decode_into(records, problems, data, pos, n):
+    """Append the record framed at ``pos`` (``n`` bytes, CRC good) or say why it is skipped."""
+    _, start = get_varint(data, pos, pos + n)
+    try:
+        records.append(decode_body(data[start:pos + n - 4]))
+    except Exception as e:     # every exception a body's bytes cause is a skip
+        problems.append("record at offset %d: %s; skipped" % (pos, _why(e)))
+
 
 def _resync(data, pos, end):
     """Offset of the next whole record with a good CRC at or after ``pos``, or -1."""
     while pos < end - 5:
-        try:
-            _frame_at(data, pos, end)
+        if frame_len(data, pos, end, True) > 0:
             return pos
-        except FormatError:
-            pos += 1
+        pos += 1
     return -1
+
+
+def scan_file(f, visit, chunk=1024):
+    """Stream the session file open as ``f`` record by record, in constant RAM
+    whatever its length: ``visit(t_ms, event, fields)`` for each record that
+    decodes, exactly those ``read_session`` returns. Returns ``(header, damaged,
+    truncated)``: the header dict (None when unreadable: nothing visited), how many
+    damaged stretches or undecodable records were skipped, and whether the file ends
+    in a torn record. Damage is skipped in time linear in its length, the file read once."""
+    window = MAX_BODY + 16          # the most one record needs
+    buf = f.read(window + chunk)
+    try:
+        header, pos = decode_header(buf)
+    except Exception:
+        return None, 0, False
+    eof = len(buf) < window + chunk
+    damaged = 0
+    truncated = False
+    resyncing = False
+    while True:
+        if not eof and len(buf) - pos < window:
+            more = f.read(window + chunk)
+            eof = len(more) < window + chunk
+            buf = buf[pos:] + more
+            pos = 0
+        end = len(buf)
+        if pos >= end:
+            break
+        n = frame_len(buf, pos, end, resyncing)
+        if n > 0:
+            resyncing = False
+            _, start = get_varint(buf, pos, end)
+            try:
+                t, event, fields = decode_body(buf[start:pos + n - 4])
+            except Exception:
+                damaged += 1
+            else:
+                visit(t, event, fields)
+            pos += n
+            continue
+        if not resyncing and n != TRUNCATED:
+            damaged += 1
+        if not eof:                 # step on: the window refills, so a record is never cut
+            resyncing = True
+            pos += 1
+            continue
+        nxt = _resync(buf, pos + 1, end)
+        if nxt < 0:
+            truncated = n == TRUNCATED and not resyncing
+            break
+        if n == TRUNCATED and not resyncing:
+            damaged += 1
+        resyncing = False
+        pos = nxt
+    return header, damaged, truncated

@@ -85,6 +85,7 @@ class SessionStore:
         self.problems = []         # files skipped, as (file, why); logged in the next session
         self._digest = {}          # session id -> logformat.session_digest of a finished file
         self._bad = {}             # session id -> why its header is unreadable
+        self._points = {}          # session id -> resume point of an unfinished file (one scan)
         self.writer = None
         try:
             os.mkdir(self.root)
@@ -107,6 +108,7 @@ class SessionStore:
                 self._remove(self._path(sid, ext))
             else:
                 self._check_header(sid, ext)
+        fmt.unload_reader()
 
     # ---- paths and state ----------------------------------------------------------
     def _path(self, sid, ext):
@@ -169,21 +171,19 @@ class SessionStore:
             pass
 
     def _check_header(self, sid, ext):
-        """Note a file whose header is damaged or of another format version."""
+        """Note a file whose header the shared reader cannot decode (damaged, another
+        format version, text that is not UTF-8): it is never offered for sync, so the
+        host can never acknowledge a session it could not read."""
         path = self._path(sid, ext)
         try:
             with open(path, "rb") as f:
-                head = f.read(160)
-                try:
-                    fmt.check_header(head)
-                except fmt.FormatError:   # a long header (or a bad one): read it all
-                    head += f.read(fmt.MAX_BODY)
-                    fmt.check_header(head)
+                fmt.decode_header(f.read(fmt.MAX_BODY + 16))
             self._bad.pop(sid, None)
-        except (OSError, fmt.FormatError) as e:
+        except Exception as e:    # OSError, FormatError, or anything bytes could cause
+            why = str(e) if isinstance(e, (OSError, fmt.FormatError)) else "%s: %s" % (type(e).__name__, e)
             if sid not in self._bad:
-                self.problems.append((path[len(self.root) + 1:], str(e)))
-            self._bad[sid] = str(e)
+                self.problems.append((path[len(self.root) + 1:], why))
+            self._bad[sid] = why
 
     # ---- space --------------------------------------------------------------------
     def _total(self):
@@ -270,34 +270,41 @@ class SessionStore:
     def resume_point(self, sid):
         """Where an unfinished session stopped, for the app to go on from:
         ``{"t_ms": last record's time, "index": step running then, "reps": reps done,
-        "plan_hash": the plan it ran}`` (index -1 when no step had started)."""
-        with open(self._path(sid, self._find(sid)), "rb") as f:
-            header, records, _ = fmt.read_session(f.read())
-        fmt.unload_reader()
-        point = {"t_ms": 0, "index": -1, "reps": 0, "plan_hash": header.get("plan_hash") if header else None}
-        for t, event, fields in records:
-            point["t_ms"] = t
-            if event == "step_start":
-                point["index"] = fields.get("index", -1)
-            elif event == "rep":
-                point["reps"] += 1
-        return point
+        "plan_hash": the plan it ran}`` (index -1 when no step had started).
+        The file is streamed record by record (constant RAM however long the session)
+        and read once a boot: ``close_interrupted`` and ``resume`` use the same pass."""
+        point = self._points.get(sid)
+        if point is None:
+            point = {"t_ms": 0, "index": -1, "reps": 0, "plan_hash": None}
 
-    def _last_t(self, sid, ext):
-        try:
-            with open(self._path(sid, ext), "rb") as f:
-                _, records, _ = fmt.read_session(f.read())
-            return records[-1][0] if records else 0
-        except OSError:
-            return 0
-        finally:
-            fmt.unload_reader()
+            def visit(t, event, fields):
+                point["t_ms"] = t
+                if event == "step_start":
+                    point["index"] = fields.get("index", -1)
+                elif event == "rep":
+                    point["reps"] += 1
+            try:
+                from swcore import logread
+                with open(self._path(sid, self._find(sid)), "rb") as f:
+                    header, _damaged, _torn = logread.scan_file(f, visit)
+                point["plan_hash"] = header.get("plan_hash") if header else None
+            except OSError:
+                pass
+            finally:
+                fmt.unload_reader()
+            self._points[sid] = point
+        return dict(point)
+
+    def _last_t(self, sid):
+        t = self.resume_point(sid)["t_ms"]
+        self._points.pop(sid, None)     # the file grows from here
+        return t
 
     def close_interrupted(self, sid):
         """Close an unfinished session as interrupted; its records are kept."""
         if self._find(sid) != EXT_OPEN:
             raise ValueError("session %d is not unfinished" % sid)
-        t = self._last_t(sid, EXT_OPEN)
+        t = self._last_t(sid)
         writer = SessionWriter(self, sid, self._path(sid, EXT_OPEN), t)
         writer(t, "interrupted", {"boot": self.boot})
         writer.close()
@@ -307,7 +314,7 @@ class SessionStore:
         is the time of its last record, where the session clock carries on."""
         if self._find(sid) != EXT_OPEN:
             raise ValueError("session %d is not unfinished" % sid)
-        t = self._last_t(sid, EXT_OPEN)
+        t = self._last_t(sid)
         writer = SessionWriter(self, sid, self._path(sid, EXT_OPEN), t)
         writer(t, "resumed", {"boot": self.boot})
         self.writer = writer
@@ -326,8 +333,11 @@ class SessionStore:
     # ---- the sync side ------------------------------------------------------------
     def sessions(self):
         """Finished sessions as ``(session_id, size, digest)``, oldest first
-        (digest: ``logformat.session_digest`` of the file)."""
+        (digest: ``logformat.session_digest`` of the file). Whenever a file is read
+        for its digest its header is checked again, so one that rotted since boot is
+        not offered either."""
         out = []
+        checked = False
         for sid, ext in self._scan():
             if ext not in (EXT_DONE, EXT_ACKED) or sid in self._bad:
                 continue
@@ -336,13 +346,23 @@ class SessionStore:
                 size = os.stat(path)[6]
                 digest = self._digest.get(sid)
                 if digest is None:
+                    checked = True
+                    if not self._readable(sid, ext):
+                        continue
                     with open(path, "rb") as f:
                         digest = fmt.session_digest(_chunks(f))
                     self._digest[sid] = digest
             except OSError:
                 continue
             out.append((sid, size, digest))
+        if checked:
+            fmt.unload_reader()
         return out
+
+    def _readable(self, sid, ext):
+        """Check the header again (``_check_header``); True when it decodes."""
+        self._check_header(sid, ext)
+        return sid not in self._bad
 
     def read(self, session_id, offset, n):
         """Up to ``n`` bytes of a session file from ``offset`` (b"" past the end)."""
@@ -358,6 +378,10 @@ class SessionStore:
         ext = self._find(session_id)
         if ext == EXT_OPEN:
             raise ValueError("session %d is not finished" % session_id)
+        if session_id in self._bad or not self._readable(session_id, ext):
+            fmt.unload_reader()
+            raise ValueError("session %d cannot be read (%s)" % (session_id, self._bad[session_id]))
+        fmt.unload_reader()
         if ext == EXT_DONE:
             os.rename(self._path(session_id, EXT_DONE), self._path(session_id, EXT_ACKED))
 

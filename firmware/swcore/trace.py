@@ -21,7 +21,8 @@ class TraceReader:
     def __init__(self, path, rate_hz):
         self.path = path
         self.f = open(path)
-        header = self.f.readline().strip()
+        self.line = 0
+        header = self._readline().strip()
         if header != HEADER:
             self.f.close()
             raise TraceError("%s: not a trace file (first line %s, expected %s)" % (path, repr(header), HEADER))
@@ -35,7 +36,7 @@ class TraceReader:
 
     def _read(self):
         while True:
-            line = self.f.readline()
+            line = self._readline()
             if not line:
                 self.f.close()
                 return None
@@ -57,6 +58,13 @@ class TraceReader:
                 raise TraceError("%s: line %d: t_ms %d does not increase" % (self.path, self.line, rec[0]))
             self.last_t = rec[0]
             return rec
+
+    def _readline(self):
+        try:
+            return self.f.readline()
+        except UnicodeError:          # CPython: bytes that are not UTF-8 text
+            self.f.close()
+            raise TraceError("%s: line %d: not text (a CSV file is expected)" % (self.path, self.line + 1))
 
     def sample(self):
         """The next sample at the sensor rate, as (ax, ay, az) milli-g.

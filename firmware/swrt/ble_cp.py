@@ -7,7 +7,15 @@ protocol's RX (write) and TX (notify) characteristics, advertised with
 ``ProvideServicesAdvertisement``, beside the Device Information and Battery services.
 CircuitPython has no GATT callbacks: ``service()``, called from an asyncio task,
 polls the connection state, drains the requests a ``_bleio.PacketBuffer`` collected and
-sends the frames that are ready, one notification each, filled to the link's MTU.
+sends the frame stream in pieces of the link's MTU - 3 bytes.
+
+What the C code of ``_bleio.PacketBuffer`` does (ports/nrf/common-hal/_bleio), and how
+this copes: until the central writes the TX CCCD, ``outgoing_packet_length`` raises
+ValueError and ``write`` returns 0 having sent nothing, so nothing is sent (or counted
+as sent) before the subscription and the same bytes go again later; consecutive writes
+may be merged into one notification, which is harmless because frames are delimited by
+their length field, never by notifications; a full RX ring drops its oldest packets,
+which the host recovers from (docs/ble-protocol.md, "Lost requests").
 """
 import _bleio
 from adafruit_ble import BLERadio
@@ -21,6 +29,10 @@ from adafruit_ble.uuid import VendorUUID
 
 from swcore import syncproto as sp
 from swrt.syncfiles import KEY_FILE, load_key, plan_installer, start_service  # noqa: F401 (callers use them from here)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from swcore.syncproto import SyncServer
 
 MAX_FRAMES_PER_SERVICE = 16
 IDLE_MS = 20
@@ -49,6 +61,7 @@ class SyncPeripheral:
     """Serves one ``SyncServer`` over adafruit_ble, one central at a time."""
 
     def __init__(self, server, name="Sprintwatch", model="Sprintwatch", firmware="0", radio=None):
+        # type: (SyncServer, str, str, str, BLERadio | None) -> None
         self.server = server
         self.radio = radio if radio is not None else BLERadio()
         self.radio.name = name
@@ -61,8 +74,10 @@ class SyncPeripheral:
         self.advertisement = ProvideServicesAdvertisement(self.sync)
         self.connected = False
         self.mtu = 0
-        self.pending = None          # a frame the link could not take yet
+        self.pending = None          # a notification the link could not take yet
         self.buf = bytearray(sp.MAX_REQUEST)
+        self.dropping = False
+        self.unsent_writes = 0       # writes that returned 0 (not subscribed yet)
 
     def start(self, battery_pct=None):
         self.set_battery(battery_pct)
@@ -80,7 +95,16 @@ class SyncPeripheral:
         self.connected = False
         self.pending = None
         self.mtu = 0
+        self.dropping = False
         self.server.disconnect()
+
+    def _drop(self):
+        self.dropping = True
+        for c in self.radio.connections:
+            try:
+                c.disconnect()
+            except Exception:   # already going
+                pass
 
     def service(self):
         """Poll the link, hand requests to the server, send what is ready. True when
@@ -92,27 +116,39 @@ class SyncPeripheral:
             return False
         if not self.connected:
             self.connected = True
-            self.server.connect()
+            self.dropping = False
+            self.server.connect()      # _bleio does not tell the peer's address
+        if self.dropping:
+            return False
         sync = self.sync
         while True:
             n = sync.requests.readinto(self.buf)
             if not n:
                 break
             self.server.handle(bytes(self.buf[:n]))
+        if self.server.poll() is not None:
+            self._drop()
+            return False
+        try:
+            room = sync.frames.outgoing_packet_length
+        except ValueError:             # the central has not subscribed to TX yet
+            return False
+        if room + 3 != self.mtu:
+            self.mtu = room + 3
+            self.server.set_mtu(self.mtu)
         for _ in range(MAX_FRAMES_PER_SERVICE):
-            mtu = sync.frames.outgoing_packet_length + 3
-            if mtu != self.mtu:
-                self.mtu = mtu
-                self.server.set_mtu(mtu)
-            frame = self.pending if self.pending is not None else self.server.next_frame()
-            if frame is None:
+            piece = self.pending if self.pending is not None else self.server.next_piece(room)
+            if piece is None:
                 return False
             try:
-                sync.frames.write(frame)
-                self.pending = None
-            except ConnectionError:    # not subscribed yet, or the link just went
-                self.pending = frame
+                sent = sync.frames.write(piece)
+            except ConnectionError:    # some builds raise where others return 0
+                sent = 0
+            if not sent:               # nothing went: the same bytes next time
+                self.pending = piece
+                self.unsent_writes += 1
                 return False
+            self.pending = None
         return True
 
     async def run(self):

@@ -1,15 +1,21 @@
 """The sync service on MicroPython's ``bluetooth`` module (ESP32, RP2 W, unix with BTstack).
 
 GATT: the sync service (RX write, TX notify; see docs/ble-protocol.md), Device
-Information (0x180A) and Battery (0x180F). Requests are handled in the IRQ; the
-notifications they produce are sent by ``service()``, which the app calls often. A
-full controller queue (OSError ENOMEM) keeps the frame for the next call; any other
-failure to notify means the peer is gone and the connection state is dropped.
+Information (0x180A) and Battery (0x180F). Requests are handled in the IRQ; the frames
+they produce leave as a byte stream cut into notifications of MTU - 3 bytes by
+``service()``, which the app calls often. A full controller queue (OSError ENOMEM)
+keeps the same bytes for the next call; any other failure to notify means the peer is
+gone and the connection state is dropped. ``service()`` also drops a connection the
+server says to (not authenticated in time, idle, failed handshakes).
 """
 import bluetooth
 
 from swcore import syncproto as sp
 from swrt.syncfiles import KEY_FILE, load_key, plan_installer, start_service  # noqa: F401 (callers use them from here)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:                       # make typecheck: the port's own bluetooth.BLE
+    from swcore.syncproto import SyncServer
 
 try:
     from micropython import const
@@ -21,6 +27,11 @@ _IRQ_CENTRAL_CONNECT = const(1)
 _IRQ_CENTRAL_DISCONNECT = const(2)
 _IRQ_GATTS_WRITE = const(3)
 _IRQ_MTU_EXCHANGED = const(21)
+_IRQ_ENCRYPTION_UPDATE = const(28)
+_IRQ_GET_SECRET = const(29)
+_IRQ_SET_SECRET = const(30)
+_IO_NO_INPUT_OUTPUT = const(3)
+MAX_SECRETS = const(16)       # bond keys kept in RAM (a reboot forgets them: the central pairs again)
 
 _FLAG_READ = const(0x0002)
 _FLAG_WRITE = const(0x0008)
@@ -57,6 +68,7 @@ def start_sync(store, root="", name="Sprintwatch", model="Sprintwatch", firmware
 
 
 def advertising_payload(name, service_uuid):
+    # type: (str, str) -> tuple[bytes, bytes]
     """``(adv_data, scan_response)``: flags + 128-bit service UUID (string), then the name."""
     adv = bytearray(b"\x02\x01\x06")
     u = sp.uuid_bytes(service_uuid)
@@ -70,15 +82,19 @@ class SyncPeripheral:
     """Serves one ``SyncServer`` over BLE, one central at a time."""
 
     def __init__(self, server, name="Sprintwatch", model="Sprintwatch", firmware="0", ble=None):
+        # type: (SyncServer, str, str, str, bluetooth.BLE | None) -> None
         self.server = server
         self.name = name
         self.model = model
         self.firmware = firmware
         self.ble = ble if ble is not None else bluetooth.BLE()
-        self.conn = None
+        self.conn = None  # type: int | None
         self.pending = None     # a frame the controller had no room for
         self.notify_retries = 0
         self.handles = None
+        self.dropping = False   # a disconnect asked for, not yet confirmed
+        self.link_security = None   # (encrypted, authenticated, bonded, key size) of this link
+        self.secrets = {}
 
     def start(self, battery_pct=None):
         ble = self.ble
@@ -88,6 +104,12 @@ class SyncPeripheral:
             ble.config(mtu=PREFERRED_MTU)
         except (ValueError, OSError):
             pass  # a port with a fixed MTU
+        try:
+            # LE Secure Connections bonding when the central asks (Just Works: no screen
+            # to show a passkey). Under the protocol's own sealing, not instead of it.
+            ble.config(bond=True, le_secure=True, mitm=False, io=_IO_NO_INPUT_OUTPUT)
+        except (ValueError, OSError, TypeError):
+            pass  # a port built without pairing support
         ble.irq(self._irq)
         dis, bas, sync = ble.gatts_register_services((_DIS, _BAS, _SYNC))
         self.handles = (dis, bas, sync)
@@ -112,7 +134,10 @@ class SyncPeripheral:
         if event == _IRQ_CENTRAL_CONNECT:
             self.conn = data[0]
             self.pending = None
-            self.server.connect()
+            self.dropping = False
+            if not self.server.connect(peer=bytes(data[2])):
+                self._drop()          # a peer in the penalty box: let the owner in
+                return
             try:
                 self.ble.gattc_exchange_mtu(self.conn)
             except (OSError, AttributeError):
@@ -127,26 +152,57 @@ class SyncPeripheral:
         elif event == _IRQ_MTU_EXCHANGED:
             if data[0] == self.conn:
                 self.server.set_mtu(data[1])
+        elif event == _IRQ_ENCRYPTION_UPDATE:
+            if data[0] == self.conn:
+                self.link_security = (bool(data[1]), bool(data[2]), bool(data[3]), data[4])
+                self.server.info["link_encrypted"] = bool(data[1])
+        elif event == _IRQ_GET_SECRET:     # (sec_type, index, key or None)
+            if data[2] is None:
+                found = [v for k, v in self.secrets.items() if k[0] == data[0]]
+                return found[data[1]] if data[1] < len(found) else None
+            return self.secrets.get((data[0], bytes(data[2])))
+        elif event == _IRQ_SET_SECRET:     # (sec_type, key, value or None to delete)
+            key = (data[0], bytes(data[1]))
+            if data[2] is None:
+                self.secrets.pop(key, None)
+            elif key in self.secrets or len(self.secrets) < MAX_SECRETS:
+                self.secrets[key] = bytes(data[2])
+            else:
+                return False
+            return True
 
     def _lost(self):
         self.conn = None
         self.pending = None
+        self.dropping = False
+        self.link_security = None
+        self.server.info.pop("link_encrypted", None)
         self.server.disconnect()
 
+    def _drop(self):
+        if self.conn is not None and not self.dropping:
+            self.dropping = True
+            try:
+                self.ble.gap_disconnect(self.conn)  # pyright: ignore[reportArgumentType]  (an int, as documented; the stubs say memoryview)
+            except OSError:
+                self._lost()
+
     def service(self):
-        """Send what is ready, up to a few frames. True when more is waiting."""
+        """Send what is ready, up to a few notifications. True when more is waiting."""
+        if self.conn is not None and not self.dropping and self.server.poll() is not None:
+            self._drop()
         for _ in range(MAX_FRAMES_PER_SERVICE):
-            if self.conn is None:
+            if self.conn is None or self.dropping:
                 return False
-            frame = self.pending if self.pending is not None else self.server.next_frame()
-            if frame is None:
+            piece = self.pending if self.pending is not None else self.server.next_piece()
+            if piece is None:
                 return False
             try:
-                self.ble.gatts_notify(self.conn, self.tx, frame)
+                self.ble.gatts_notify(self.conn, self.tx, piece)
                 self.pending = None
             except OSError as e:
+                self.pending = piece       # not sent: the same bytes next time
                 if e.args and e.args[0] == _ENOMEM:
-                    self.pending = frame   # controller queue full: same frame next time
                     self.notify_retries += 1
                     return True
                 self._lost()               # the peer went away under us

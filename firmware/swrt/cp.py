@@ -18,17 +18,28 @@ import time
 import board
 import busio
 import digitalio
+import displayio
 import keypad
 import pwmio
+import supervisor
 
 from drivers.sensor import SensorError
+from swrt.cpbus import I2CMem
 from swrt.session import console_sink, session_store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:                       # make typecheck only
+    from typing import Any, Callable
+    from swrt.ble_cp import SyncPeripheral
+    from swrt.runner import Runner
+    from swcore.screen import Screen
 
 
 class Clock:
     """Milliseconds since the session clock started, from ``time.monotonic_ns``."""
 
     def __init__(self, monotonic_ns=None):
+        # type: (Callable[[], int] | None) -> None
         self._ns = monotonic_ns or time.monotonic_ns
         self._t0 = self._ns()
 
@@ -36,6 +47,7 @@ class Clock:
         return (self._ns() - self._t0) // 1000000
 
     def shift(self, ms):
+        # type: (int) -> None
         """Move session time by ``ms`` (a resumed session carries on from its last record)."""
         self._t0 -= ms * 1000000
 
@@ -63,6 +75,7 @@ class CueOutput:
         self.motor = 0
 
     def apply(self, t, tone_hz, motor):
+        # type: (int, int, int) -> None
         if tone_hz != self.tone and self.pwm is not None:
             if tone_hz > 0:
                 self.pwm.frequency = tone_hz
@@ -80,61 +93,84 @@ class CueOutput:
         self.apply(0, 0, 0)
 
 
+_TICKS_MASK = 0x1FFFFFFF      # supervisor.ticks_ms wraps at 2**29
+
+
 class Buttons:
-    """``keypad.Keys`` (debounced in the background) -> ``button(pressed, t_ms)``."""
+    """``keypad.Keys`` (debounced in the background) -> ``button(pressed, t_ms)``.
+
+    Nothing wakes the runner when a key changes (``wakes`` False: it polls), so each
+    edge is timed by its own ``timestamp`` (``supervisor.ticks_ms``), not by when the
+    queue was read: gestures come out the same however rarely it is polled.
+    """
+    wakes = False
 
     def __init__(self, pins, active, pull):
         self.keys = keypad.Keys(pins, value_when_pressed=bool(active), pull=pull is not None)
         self.event = keypad.Event()          # reused: draining allocates nothing
 
     def drain(self, clock, button):
+        # type: (Clock, Callable[[bool, int], Any]) -> None
         ev = self.event
         while self.keys.events.get_into(ev):
             if ev.key_number == 0:
-                button(ev.pressed, clock.now())
+                now = clock.now()
+                age = (supervisor.ticks_ms() - ev.timestamp) & _TICKS_MASK
+                button(ev.pressed, now - age if age < now else now)
 
     def deinit(self):
         self.keys.deinit()
 
 
-class I2CMem:
-    """The three ``machine.I2C`` memory calls the drivers use, over ``busio.I2C``.
+class PinOut:
+    """``value(v)`` as the display driver calls it, on a ``digitalio`` output."""
 
-    ``readfrom_mem_into`` (the per-batch FIFO read) allocates nothing: the register
-    address goes out of a preallocated one-byte buffer.
-    """
+    def __init__(self, io):
+        # type: (digitalio.DigitalInOut) -> None
+        self.io = io
 
-    def __init__(self, i2c):
-        # type: (busio.I2C) -> None
-        self.i2c = i2c
-        self._reg = bytearray(1)
+    def value(self, v):
+        self.io.value = bool(v)
 
-    def _lock(self):
-        while not self.i2c.try_lock():
+
+class SPIBus:
+    """``write(buf)`` as the display driver calls it, on ``busio.SPI``: the screen has
+    the bus to itself (the CLUE's TFT pins), so it is locked and configured once."""
+
+    def __init__(self, spi, baudrate):
+        # type: (busio.SPI, int) -> None
+        while not spi.try_lock():
             pass
+        spi.configure(baudrate=baudrate, polarity=0, phase=0)
+        self.spi = spi
 
-    def readfrom_mem_into(self, addr, memaddr, buf):
-        self._reg[0] = memaddr
-        self._lock()
-        try:
-            self.i2c.writeto_then_readfrom(addr, self._reg, buf)
-        finally:
-            self.i2c.unlock()
+    def write(self, buf):
+        self.spi.write(buf)
 
-    def readfrom_mem(self, addr, memaddr, nbytes):
-        buf = bytearray(nbytes)
-        self.readfrom_mem_into(addr, memaddr, buf)
-        return bytes(buf)
 
-    def writeto_mem(self, addr, memaddr, buf):
-        out = bytearray(len(buf) + 1)
-        out[0] = memaddr
-        out[1:] = buf
-        self._lock()
-        try:
-            self.i2c.writeto(addr, out)
-        finally:
-            self.i2c.unlock()
+def _output_pin(name, value):
+    # type: (str, bool) -> PinOut
+    io = digitalio.DigitalInOut(pin(name))
+    io.switch_to_output(value=value)
+    return PinOut(io)
+
+
+def _build_display(d):
+    # type: (dict[str, Any]) -> Screen
+    """The screen. CircuitPython starts the CLUE's ST7789 itself, as ``board.DISPLAY``
+    for displayio (its console is drawn there). The firmware takes the panel over:
+    ``displayio.release_displays()`` frees the SPI bus and pins, then the same ST7789
+    driver and screen layout as the MicroPython boards run over ``busio.SPI`` (a
+    displayio group would allocate on every text change; this path allocates nothing
+    per second, and one driver is tested for both)."""
+    from drivers.st7789 import ST7789
+    from swcore.screen import Screen
+    displayio.release_displays()
+    spi = busio.SPI(pin(d["sck"]), MOSI=pin(d["mosi"]))
+    rst = _output_pin(d["rst"], True) if d.get("rst") is not None else None
+    return Screen(ST7789(SPIBus(spi, d["baudrate"]), _output_pin(d["cs"], True), _output_pin(d["dc"], False),
+                         rst, _output_pin(d["backlight"], False), d["width"], d["height"],
+                         d["x_offset"], d["y_offset"], d["rotation"]))
 
 
 def open_accel(chip, i2c, address, rate_hz):
@@ -162,6 +198,7 @@ class Parts:
 
 
 def _build_output(spec):
+    # type: (dict[str, Any]) -> CueOutput
     pwm = None
     enable = None
     volume = 32768
@@ -184,6 +221,7 @@ def _build_output(spec):
 
 
 def build(spec, sensor=True, clock=None):
+    # type: (dict[str, Any] | None, bool, Clock | None) -> Parts
     """Every part the board has, each built on its own so one failure spares the rest."""
     parts = Parts(spec, clock or Clock())
     if spec is None:
@@ -214,6 +252,12 @@ def build(spec, sensor=True, clock=None):
                                       accel["rate_hz"])
         except Exception as e:              # SensorError, or a pin/bus that fails
             parts.sensor_error = str(e)
+    display = spec.get("display")
+    if display:
+        try:
+            parts.display = _build_display(display)
+        except Exception as e:
+            parts.faults.append(("display_fault", "display: %s" % e))
     return parts
 
 
@@ -227,14 +271,14 @@ def prepare(root="/", sinks=(), safe=False, clock=None, save_sessions=True):
     """
     from app import App, load_plan, unload_plan_parser
     from swrt.runner import Runner
-    from swrt.session import file_reader, read_board, motion_pipeline
+    from swrt.session import PLAN_FILE_LIMIT, file_reader, read_board, motion_pipeline
 
     spec, board_error = read_board(root)
     parts = build(spec, sensor=not safe, clock=clock)
     if board_error:
         parts.faults.insert(0, ("board_fault", board_error))
     name, steps, plan_text, plan_error = load_plan(
-        (lambda: None) if safe else file_reader(root + "plan.json"))
+        (lambda: None) if safe else file_reader(root + "plan.json", PLAN_FILE_LIMIT))
     app = App(parts, name, steps, list(sinks), motion=motion_pipeline(parts, safe))
     unload_plan_parser()
     runner = Runner(app, parts, plan_error)
@@ -245,6 +289,7 @@ def prepare(root="/", sinks=(), safe=False, clock=None, save_sessions=True):
 
 
 def start_sync(runner, root="/"):
+    # type: (Runner, str) -> SyncPeripheral | None
     """The Bluetooth sync service (swrt.ble_cp, adafruit_ble) for this session's store,
     or None: no key from `sprintwatch flash`, no session store (USB mode), or no
     ``_bleio``. It never stops the session."""
@@ -260,7 +305,7 @@ def start_sync(runner, root="/"):
         from app import FIRMWARE_VERSION
         spec = runner.parts.spec or {}
         sync = ble_cp.start_sync(store, root, model=spec.get("id", "circuitpython"),
-                                 firmware=FIRMWARE_VERSION)
+                                 firmware=FIRMWARE_VERSION)  # type: SyncPeripheral
     except Exception as e:
         runner.parts.faults.append(("sync_fault", "Bluetooth sync not started: %s" % e))
         return None

@@ -16,11 +16,17 @@ import storage
 
 from swcore.cues import CUE_DRIVE_USB, CUE_DRIVE_DEVICE
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:                       # make typecheck only
+    from typing import Any
+    from app import App
+
 USB = "usb"
 DEVICE = "device"
 
 
 def button_held(button):
+    # type: (dict[str, Any]) -> bool
     """True when the board file's button is pressed right now (read once, at boot)."""
     pin = getattr(board, button["pin"], None)
     if pin is None:
@@ -59,6 +65,7 @@ def drive_mode():
 
 
 def announce(app, mode):
+    # type: (App, str) -> None
     """Log and cue the drive's mode, before the session's first cue."""
     app.emit(0, "drive_mode", {"mode": mode, "sessions_saved": mode == DEVICE})
     app.emit(0, "cue", {"pattern": CUE_DRIVE_USB if mode == USB else CUE_DRIVE_DEVICE})

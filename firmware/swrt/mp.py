@@ -14,7 +14,11 @@ from drivers.sensor import SensorError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:                       # make typecheck: see swrt/porttypes.pyi
+    from typing import Any, Callable
+    from machine import PWM, Pin
     from swrt.porttypes import Machine, Time
+    from swcore.screen import Screen
+    import machine as _machine
 
 try:
     from micropython import const
@@ -47,6 +51,7 @@ class Clock:
         return self._elapsed
 
     def shift(self, ms):
+        # type: (int) -> None
         """Move session time by ``ms`` (a resumed session carries on from its last record)."""
         self._elapsed += ms
 
@@ -60,6 +65,7 @@ class CueOutput:
     """``apply(t, tone_hz, motor)`` as the cue player calls it: PWM tone + motor pin."""
 
     def __init__(self, pwm, motor_pin=None, motor_active=1, volume=32768, enable_pin=None):
+        # type: (PWM | None, Pin | None, int, int, Pin | None) -> None
         self.pwm = pwm
         self.motor_pin = motor_pin
         self.motor_active = motor_active
@@ -69,6 +75,7 @@ class CueOutput:
         self.motor = 0
 
     def apply(self, t, tone_hz, motor):
+        # type: (int, int, int) -> None
         if tone_hz != self.tone and self.pwm is not None:
             if tone_hz > 0:
                 self.pwm.freq(tone_hz)
@@ -95,7 +102,10 @@ class ButtonRing:
     whose IRQ never ran (or a ring overrun) cannot leave the button stuck "pressed".
     """
 
+    wakes = True                           # its IRQ wakes the runner's loop
+
     def __init__(self, pin, active, ticks_ms, trigger):
+        # type: (Pin, int, Callable[[], int], int) -> None
         self.pin = pin
         self.active = active
         self.ticks_ms = ticks_ms
@@ -105,6 +115,7 @@ class ButtonRing:
         self.tail = 0
         self.overwritten = 0
         self.level = 1 - active            # last level passed on: released
+        self.waker = None  # type: Any     # set by the runner: wakes its loop (ThreadSafeFlag)
         self._handler = self._irq          # one bound method, made once
         pin.irq(handler=self._handler, trigger=trigger, hard=True)
 
@@ -120,8 +131,11 @@ class ButtonRing:
             self.head = nxt
         self.stamps[i] = t
         self.levels[i] = level
+        if self.waker is not None:
+            self.waker.set()
 
     def drain(self, clock, button):
+        # type: (Clock, Callable[[bool, int], Any]) -> None
         """Feed every queued edge to ``button(pressed, t_ms)`` in order."""
         while self.tail != self.head:
             i = self.tail
@@ -134,10 +148,51 @@ class ButtonRing:
             button(level == self.active, clock.now())
 
 
+class BatterySense:
+    """The cell's voltage through a divider on an ADC pin, in mV.
+
+    ``select`` (Pico W) is a pin driven high while reading: GPIO29 is the wireless
+    chip's SPI clock as well as VSYS/3, so its chip select (GPIO25) must be
+    deselected first, and the pin handed back to it after (``Pin.ALT``, ``alt``).
+    Read before Bluetooth starts.
+    """
+
+    def __init__(self, machine, spec):
+        # type: (Machine, dict[str, Any]) -> None
+        self.machine = machine
+        self.pin = spec["pin"]
+        self.ratio = spec["ratio"]
+        self.select = spec.get("select")
+        self.alt = spec.get("alt")
+
+    def read_mv(self):
+        machine = self.machine
+        Pin = machine.Pin
+        ADC = machine.ADC
+        if self.select is not None:
+            Pin(self.select, Pin.OUT, value=1)
+        try:
+            if hasattr(ADC, "read_uv"):                # esp32: calibrated, 0-3.1 V at 11 dB
+                adc = ADC(Pin(self.pin), atten=ADC.ATTN_11DB)
+            else:
+                adc = ADC(Pin(self.pin, Pin.IN))
+            read_uv = getattr(adc, "read_uv", None)
+            if read_uv is not None:
+                mv = read_uv() // 1000
+            else:
+                mv = adc.read_u16() * 3300 // 65535
+        finally:
+            if self.alt is not None:
+                Pin(self.pin, Pin.ALT, pull=Pin.PULL_DOWN, alt=self.alt)
+        return int(mv * self.ratio)
+
+
 class Parts:
     def __init__(self, spec, clock):
         self.spec = spec
         self.clock = clock
+        self.light_sleep = None     # machine.lightsleep where the button can end it
+        self.battery_mv = None      # the cell's voltage at start-up, where the board measures it
         self.output = CueOutput(None)
         self.display = None
         self.button = None
@@ -160,6 +215,24 @@ def open_accel(chip, i2c, address, rate_hz):
     return Driver(i2c, address, rate_hz=rate_hz)
 
 
+def light_sleep(spec, machine, pin, active):
+    # type: (dict[str, Any], Machine, Pin, int) -> Any
+    """``machine.lightsleep`` where a press of the button wakes the chip from it, else
+    None. On the ESP32 the button's RTC GPIO is its EXT0 wake source. The rp2 port's
+    light sleep is not ended by a pin (MicroPython's rp2 lightsleep wakes on its
+    timer), so a tap during it would be lost: that port idles in ``asyncio`` instead."""
+    if spec.get("port") != "esp32":
+        return None
+    try:                                # a feature probe: only the esp32 port has it
+        import esp32
+        esp32.wake_on_ext0(pin, active == 1)
+    except ImportError:
+        return None
+    except (ValueError, OSError):       # not an RTC GPIO: no wake source
+        return None
+    return getattr(machine, "lightsleep", None)
+
+
 def _pull(machine, name):
     # type: (Machine, str | None) -> int | None
     if name == "up":
@@ -170,7 +243,7 @@ def _pull(machine, name):
 
 
 def build(spec, machine, time_mod, sensor=True):
-    # type: (dict | None, Machine | None, Time, bool) -> Parts
+    # type: (dict[str, Any] | None, Machine | None, Time, bool) -> Parts
     """Every part the board has, each built on its own so one failure spares the rest."""
     clock = Clock(time_mod)
     parts = Parts(spec, clock)
@@ -195,6 +268,7 @@ def build(spec, machine, time_mod, sensor=True):
             pin = Pin(button["pin"], Pin.IN, pull) if pull is not None else Pin(button["pin"], Pin.IN)
             parts.button = ButtonRing(pin, button["active"], time_mod.ticks_ms,
                                       Pin.IRQ_FALLING | Pin.IRQ_RISING)
+            parts.light_sleep = light_sleep(spec, machine, pin, button["active"])
         except Exception as e:
             parts.faults.append(("button_fault", "button: %s" % e))
     accel = spec.get("accel")
@@ -217,11 +291,19 @@ def build(spec, machine, time_mod, sensor=True):
             parts.display = _build_display(display, machine)
         except Exception as e:
             parts.faults.append(("display_fault", "display: %s" % e))
+    if spec.get("battery"):
+        try:
+            sense = BatterySense(machine, spec["battery"])
+            parts.battery_mv = sense.read_mv()
+            if parts.display is not None:
+                parts.display.battery_mv = sense.read_mv   # the screen reads it once a minute
+        except Exception as e:
+            parts.faults.append(("battery_fault", "battery sense: %s" % e))
     return parts
 
 
 def _build_output(spec, machine):
-    # type: (dict, Machine) -> CueOutput
+    # type: (dict[str, Any], Machine) -> CueOutput
     Pin = machine.Pin
     pwm = None
     enable = None
@@ -244,11 +326,13 @@ def _build_output(spec, machine):
 
 
 def _build_display(d, machine):
-    # type: (dict, Machine) -> object
+    # type: (dict[str, Any], Machine) -> Screen
+    """The ST7789 on ``machine.SPI`` with the screen layout (swcore.screen) on top."""
     from drivers.st7789 import ST7789
+    from swcore.screen import Screen
     Pin = machine.Pin
     spi = machine.SPI(d["spi"], baudrate=d["baudrate"], sck=Pin(d["sck"]), mosi=Pin(d["mosi"]))
     rst = Pin(d["rst"], Pin.OUT, value=1) if d.get("rst") is not None else None
-    return ST7789(spi, Pin(d["cs"], Pin.OUT, value=1), Pin(d["dc"], Pin.OUT, value=0), rst,
-                  Pin(d["backlight"], Pin.OUT, value=0), d["width"], d["height"],
-                  d["x_offset"], d["y_offset"], d["rotation"])
+    return Screen(ST7789(spi, Pin(d["cs"], Pin.OUT, value=1), Pin(d["dc"], Pin.OUT, value=0), rst,
+                         Pin(d["backlight"], Pin.OUT, value=0), d["width"], d["height"],
+                         d["x_offset"], d["y_offset"], d["rotation"]))

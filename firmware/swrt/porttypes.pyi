@@ -15,6 +15,7 @@ class Machine(Protocol):
     I2C: type[_machine.I2C]
     PWM: type[_machine.PWM]
     SPI: type[_machine.SPI]
+    ADC: type[_machine.ADC]
 
 
 class Time(Protocol):

@@ -1,14 +1,19 @@
-"""Runs the app on a real board: asyncio tasks for the sensor, the button and the service loop.
+"""Runs the app on a board: one asyncio loop that wakes only when something is due.
 
 The work itself is in plain methods that take ``now`` (ms since session start), so
-tests drive them in virtual time with fake parts; the tasks only call them on a
-schedule and sleep with ``asyncio.sleep_ms`` (never a blocking sleep):
-
-- sensor task, every ``READ_MS``: drain the chip's FIFO and feed ``app.sample`` one
-  sample at a time, each with its own time (the newest taken "now", the older ones a
-  sample period apart);
-- service task, every ``SERVICE_MS``: feed queued button edges to ``app.button``,
-  then ``app.service(now)`` (gestures, engine deadlines, cue playback).
+tests drive them in virtual time with fake parts. Each wake-up (``wake``) feeds
+queued button edges to ``app.button``, drains the accelerometer's FIFO into
+``app.sample`` when it is due (each sample with its own time: the newest taken "now",
+the older ones a sample period apart), then ``app.service(now)``; it returns when to
+wake next (``next_wake``): the next engine deadline, cue segment, gesture to
+recognise or sprint summary, and the next FIFO read. The FIFO is read at its
+watermark (7/8 full: ``fifo_ms``), every ``SPRINT_READ_MS`` while a sprint runs (so
+the rep's end is cued promptly), and ``RETRY_MS`` after a failed read. A button
+press wakes the loop at once where its IRQ can (``ButtonRing``: MicroPython);
+elsewhere (CircuitPython's ``keypad``) the button is polled. Between wake-ups the
+loop sleeps (``asyncio.sleep_ms``: the port idles the CPU), or light-sleeps where
+the parts offer it (``parts.light_sleep``) and nothing needs the clocks: no cue
+playing, no Bluetooth task beside the session.
 
 A sensor that is missing, fails ``RETRIES`` reads in a row, sends stuck values or
 no samples for ``NO_DATA_MS`` puts the device in button-only mode: a log record
@@ -18,8 +23,13 @@ button-only cue; the session goes on.
 import array
 
 from drivers.sensor import SensorError
-from swcore.cues import CUE_BUTTON_ONLY, CUE_RESUME_ASK
+from swcore.cues import CUE_BUTTON_ONLY, CUE_RESUME_ASK, CUE_BATTERY_LOW
 from swcore.gestures import TAP
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:                       # make typecheck only
+    from typing import Any
+    from app import App
 
 try:
     from micropython import const
@@ -27,8 +37,14 @@ except ImportError:
     def const(x):
         return x
 
-READ_MS = const(100)
-SERVICE_MS = const(10)
+READ_MS = const(100)          # the shortest FIFO read interval (a chip with a small FIFO)
+SPRINT_READ_MS = const(200)   # FIFO reads while a sprint runs
+RETRY_MS = const(100)         # next read after a failed one
+MAX_FIFO_MS = const(1000)     # the longest gap between reads (silent-sensor checks)
+POLL_MS = const(100)          # button polling where no IRQ wakes the loop ...
+POLL_TIMED_MS = const(500)    # ... and at least this in timed steps (taps skip or pause only)
+MAX_SLEEP_MS = const(10000)   # the loop reads the clock at least this often
+LIGHT_SLEEP_MIN_MS = const(100)
 RETRIES = const(3)
 NO_DATA_MS = const(2000)
 RESUME_ASK_MS = const(10000)   # how long a cut session's offer waits for its tap
@@ -36,6 +52,7 @@ RESUME_ASK_MS = const(10000)   # how long a cut session's offer waits for its ta
 
 class Runner:
     def __init__(self, app, parts, plan_error=None):
+        # type: (App, Any, str | None) -> None    # parts: swrt.mp.Parts or swrt.cp.Parts
         self.app = app
         self.parts = parts
         self.clock = parts.clock
@@ -43,6 +60,13 @@ class Runner:
         self.period_ms = 1000 // parts.rate_hz
         batch = parts.sensor.max_batch if parts.sensor is not None else 1
         self.samples = array.array("h", [0] * 3 * batch)
+        # Read when the FIFO (or the driver's batch, if smaller) is 7/8 full.
+        self.fifo_ms = max(READ_MS, min(MAX_FIFO_MS, batch * self.period_ms * 7 // 8))
+        button = parts.button
+        self.button_wakes = button is None or getattr(button, "wakes", False)
+        self.light_sleep = getattr(parts, "light_sleep", None)
+        self.wakeups = 0
+        self.light_sleeps = 0
         self.errors = 0
         self.last_t = -1
         self.last_data = 0
@@ -78,6 +102,12 @@ class Runner:
 
     def _start(self, now, point):
         app = self.app
+        mv = getattr(self.parts, "battery_mv", None)
+        if mv is not None:                  # the level in the log; low: a cue before the session
+            from swcore import battery
+            app.emit(now, "battery", battery.record(mv))
+            if battery.is_low(mv):
+                app.emit(now, "cue", {"pattern": CUE_BATTERY_LOW})
         if point is None:
             app.start(now, self.plan_error)
         else:
@@ -93,8 +123,7 @@ class Runner:
         """Button-only from here on: the session goes on without motion."""
         self.parts.sensor = None
         self.button_only = True
-        self.app.motion = None
-        self.app.engine.motion_sensing = False      # reps no longer say whether one moved
+        self.app.sensor_lost()
         self.app.fault(now, "sensor_fault", detail)
         self.app.emit(now, "button_only", {"why": detail})
         self.app.emit(now, "cue", {"pattern": CUE_BUTTON_ONLY})
@@ -121,6 +150,10 @@ class Runner:
         s = self.samples
         app = self.app
         t = now - (n - 1) * self.period_ms
+        newest = self.last_t + n * self.period_ms
+        if self.last_t >= 0 and now - self.period_ms < newest <= now:
+            # the chip samples on its own clock: carry on from the last batch's times
+            t = self.last_t + self.period_ms
         try:
             for i in range(n):
                 if t <= self.last_t:
@@ -149,38 +182,88 @@ class Runner:
             self.finished = True
 
     def poll(self, now):
-        """One pass of both tasks at ``now`` (tests and simple loops)."""
-        if now >= self.next_read:
+        """Everything due at ``now``: the FIFO if its read is due (or nearly: a read a
+        quarter interval early saves a wake-up of its own), then the service."""
+        if now >= self.next_read - (self.fifo_ms >> 2):
             self.read_sensor(now)
-            self.next_read += READ_MS
-            if self.next_read <= now:
-                self.next_read = now + READ_MS
+            self.next_read = now + self.read_interval()
         self.service(now)
 
+    def read_interval(self):
+        """ms to the next FIFO read: sooner during a sprint and after a failed read."""
+        if self.errors:
+            return RETRY_MS
+        e = self.app.engine
+        if e.step is not None and e.phase == "running" and not e.paused:
+            return SPRINT_READ_MS
+        return self.fifo_ms
+
+    def next_wake(self, now):
+        """When the loop must wake next (never before ``now``, at most MAX_SLEEP_MS on)."""
+        t = self.app.next_due(now)
+        if self.asking_until >= 0:
+            t = self.asking_until if t < 0 or self.asking_until < t else t
+        elif self.parts.sensor is not None and (t < 0 or self.next_read < t):
+            t = self.next_read
+        if not self.button_wakes:
+            e = self.app.engine
+            poll = POLL_MS
+            if e.step is not None and e.step["kind"] == "timed":
+                poll = self.fifo_ms if self.fifo_ms > POLL_TIMED_MS else POLL_TIMED_MS
+            if t < 0 or now + poll < t:
+                t = now + poll
+        if t < 0 or t - now > MAX_SLEEP_MS:
+            t = now + MAX_SLEEP_MS
+        return t if t > now else now
+
+    def wake(self, now):
+        """One wake-up of the loop at ``now``; returns the time of the next one."""
+        self.wakeups += 1
+        self.poll(now)
+        return self.next_wake(self.clock.now())
+
+    def may_light_sleep(self, ms):
+        """Light sleep stops the PWM and the radio's host task: only with no cue
+        playing, no Bluetooth beside the session, and long enough to be worth it."""
+        return (self.light_sleep is not None and ms >= LIGHT_SLEEP_MIN_MS and not self.background
+                and not self.app.player.busy())
+
     # ---- asyncio -------------------------------------------------------------
-    async def _sensor_task(self, sleep_ms):
-        while not self.finished and self.parts.sensor is not None:
-            self.read_sensor(self.clock.now())
-            await sleep_ms(READ_MS)
-
-    async def _service_task(self, sleep_ms):
-        while not self.finished:
-            self.service(self.clock.now())
-            await sleep_ms(SERVICE_MS)
-
     async def main(self):
         import asyncio
         sleep_ms = getattr(asyncio, "sleep_ms", None)
         if sleep_ms is None:                        # CPython's asyncio (tests)
             def sleep_ms(ms):
                 return asyncio.sleep(ms / 1000)
+        flag = None
+        if self.button_wakes and self.parts.button is not None:
+            make = getattr(asyncio, "ThreadSafeFlag", None) or asyncio.Event
+            flag = make()
+            self.parts.button.waker = flag          # the IRQ sets it: the loop wakes at once
+        wait_for = getattr(asyncio, "wait_for_ms", None)
+        light_sleep = self.light_sleep
         self.start(self.clock.now())
         for coro in self.background:
             asyncio.create_task(coro)
-        sensor = asyncio.create_task(self._sensor_task(sleep_ms))
-        await self._service_task(sleep_ms)
-        self.finished = True
-        await sensor
+        while not self.finished:
+            ms = self.wake(self.clock.now()) - self.clock.now()
+            if ms <= 0:
+                await sleep_ms(0)
+            elif light_sleep is not None and self.may_light_sleep(ms):
+                self.light_sleeps += 1
+                light_sleep(ms)                     # a button press ends it (its wake source)
+            elif flag is None:
+                await sleep_ms(ms)
+            else:
+                try:
+                    if wait_for is not None:
+                        await wait_for(flag.wait(), ms)
+                    else:
+                        await asyncio.wait_for(flag.wait(), ms / 1000)
+                except asyncio.TimeoutError:
+                    pass
+                if hasattr(flag, "clear"):
+                    flag.clear()
         self.parts.output.off()
 
     def run(self):

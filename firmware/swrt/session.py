@@ -6,16 +6,21 @@ LOG_DIR = "log"                               # session files (swcore.logstore)
 BOARD_FILE = "board.json"
 
 
-def file_reader(path):
-    """``read()`` giving the file's text, or None when there is no such file."""
+def file_reader(path, limit=None):
+    """``read()`` giving the file's text, or None when there is no such file. With a
+    ``limit``: its bytes, at most ``limit + 1`` of them (so a parser can tell the file
+    is too big without holding all of it)."""
     def read():
         try:
-            f = open(path)
+            f = open(path, "rb" if limit else "r")
         except OSError:
             return None                       # no file: the built-in default
         with f:
-            return f.read()
+            return f.read(limit + 1) if limit else f.read()
     return read
+
+
+PLAN_FILE_LIMIT = 16384                       # = swcore.planjson.MAX_BYTES (not imported: unloaded)
 
 
 def read_board(root):

@@ -219,5 +219,12 @@ def run(cfg, sinks=(), store=None):
 def main(config_path):
     with open(config_path) as f:
         cfg = json.load(f)
-    app = run(cfg)
+    try:
+        app = run(cfg)
+    except ValueError as e:           # a bad --trace: say so, no traceback (exit 4)
+        from swcore.trace import TraceError   # (not before: it would stay in the heap)
+        if not isinstance(e, TraceError):
+            raise
+        print("error: %s" % e)
+        sys.exit(4)
     sys.exit(0 if app.engine.done else 3)

@@ -43,8 +43,30 @@ def start_service(peripheral_class, store, root, name, model, firmware, battery,
     if random is None:
         import os
         random = os.urandom
+    clock, diff = clock_ms()
     server = sp.SyncServer(store, load_key(root + KEY_FILE), random, plan_installer(root + "plan.json"),
-                           {"name": name, "fw": firmware, "board": model}, battery)
+                           {"name": name, "fw": firmware, "board": model}, battery,
+                           clock=clock, ticks_diff=diff, on_event=_print_event)
     p = peripheral_class(server, name=name, model=model, firmware=firmware)
     p.start(battery() if battery else None)
     return p
+
+
+def clock_ms():
+    """``(now_ms, ticks_diff)`` on this port: MicroPython's wrapping ticks, else
+    CircuitPython's (and CPython's) monotonic clock."""
+    import time
+    try:                                # feature probes: each port has one of these
+        return time.ticks_ms, time.ticks_diff
+    except AttributeError:
+        pass
+    try:
+        ns = time.monotonic_ns
+        return (lambda: ns() // 1000000), None
+    except AttributeError:
+        return (lambda: int(time.monotonic() * 1000)), None
+
+
+def _print_event(kind, detail):
+    # Refused frames and dropped connections on the REPL (also counted in STATUS).
+    print("sync: %s: %s" % (kind, detail))

@@ -53,7 +53,9 @@ class FakePin:
     IRQ_RISING = 8
     machine = None
 
-    def __init__(self, id, mode=-1, pull=-1, value=None):
+    ALT = 3
+
+    def __init__(self, id, mode=-1, pull=-1, value=None, alt=None):
         m = self.machine
         if id not in m.valid_pins:
             raise ValueError("invalid pin %s" % id)
@@ -123,8 +125,28 @@ class FakeSPI:
         self.written.append(bytes(buf))
 
 
+class FakeADC:
+    """An ADC on a pin whose voltage the test sets (``machine.adc_mv[pin]``, mV at the pin)."""
+    ATTN_11DB = 3
+    machine = None
+
+    def __init__(self, pin, atten=None):
+        self.pin = pin.id
+        self.atten = atten
+        self.machine.adc_reads.append((self.pin, pin.mode, atten))
+
+    def read_u16(self):                       # rp2: 0..65535 over 0..3.3 V
+        return min(65535, self.machine.adc_mv.get(self.pin, 0) * 65535 // 3300)
+
+
+class FakeADCuv(FakeADC):
+    def read_uv(self):                        # esp32: calibrated microvolts
+        return self.machine.adc_mv.get(self.pin, 0) * 1000
+
+
 class FakeMachine:
-    def __init__(self, time, devices=(), valid_pins=range(49), levels=None, i2c_ids=(0, 1)):
+    def __init__(self, time, devices=(), valid_pins=range(49), levels=None, i2c_ids=(0, 1),
+                 adc_mv=None, adc_uv=False):
         self.time = time
         self.valid_pins = valid_pins
         self.levels = levels or {}
@@ -146,9 +168,15 @@ class FakeMachine:
         class SPI(FakeSPI):
             machine = m
 
+        class ADC(FakeADCuv if adc_uv else FakeADC):
+            machine = m
+
         self.Pin = Pin
         self.PWM = PWM
         self.SPI = SPI
+        self.ADC = ADC
+        self.adc_mv = adc_mv or {}
+        self.adc_reads = []
 
     def I2C(self, id, scl=None, sda=None, freq=400000):
         if id not in self.i2c_ids:

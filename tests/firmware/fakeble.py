@@ -78,6 +78,13 @@ class BLE:
     def gatts_write(self, h, data, send_update=False):
         self.values[h] = bytes(data)
 
+    def gap_disconnect(self, conn):
+        self.disconnects = getattr(self, "disconnects", []) + [conn]
+        if conn not in self.conns:
+            return False
+        self.disconnect(conn)
+        return True
+
     def gatts_set_buffer(self, h, n, append=False):
         self.sizes[h] = n
 

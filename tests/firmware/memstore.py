@@ -3,16 +3,20 @@
 Same calls as ``swcore.logstore``: ``sessions()`` -> [(id, size, digest)] oldest first,
 ``read(id, offset, n)``, ``ack(id)``, ``status()``, ``set_clock(unix_s)``.
 """
-from swcore.logformat import session_digest
+from swcore.logformat import encode_header, session_digest
 
 
-def session_bytes(sid, size):
-    """Deterministic, varied content for session ``sid``."""
-    out = bytearray(size)
-    x = (sid * 2654435761 + 12345) & 0xFFFFFFFF
-    for i in range(size):
+def session_bytes(sid, size, variant=0):
+    """A real session file (the shared reader decodes it) of at least ``size`` bytes,
+    its content varied by ``sid`` and ``variant``: a header, then sprint ticks."""
+    from swcore import logformat as fmt
+    out = bytearray(fmt.encode_header(sid, 1 + variant, "Sprints %d" % sid, (sid * 7919) & 0xFFFF, "0.1.0"))
+    x = (sid * 2654435761 + 12345 + variant * 97) & 0x7FFFFFFF
+    t = 0
+    while len(out) < size:
         x = (x * 1103515245 + 12345) & 0x7FFFFFFF
-        out[i] = (x >> 16) & 0xFF
+        t += 1000 + (x >> 20) % 500
+        out += fmt.encode_record(t, "sprint_tick", {"cadence_spm": (x >> 8) % 250, "steps": x % 997})
     return bytes(out)
 
 

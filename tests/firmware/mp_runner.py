@@ -1,7 +1,8 @@
 """Runs a firmware test module on the MicroPython unix port, pytest-style.
 
-Usage: micropython mp_runner.py test_module [more modules]. Calls every top-level
-``test_*`` function; prints one line per test and exits 1 if any failed.
+Usage: micropython mp_runner.py test_module[:test_name] [more]. Calls every top-level
+``test_*`` function (or only the one named); prints one line per test and exits 1 if
+any failed.
 """
 import sys
 
@@ -9,10 +10,11 @@ import sys
 def run(names):
     failed = 0
     count = 0
-    for name in names:
+    for spec in names:
+        name, _, only = spec.partition(":")
         mod = __import__(name)
         for attr in sorted(dir(mod)):
-            if not attr.startswith("test_"):
+            if not attr.startswith("test_") or (only and attr != only):
                 continue
             fn = getattr(mod, attr)
             if not callable(fn):

@@ -38,24 +38,56 @@ def test_services_advertising_and_buffers():
     assert ble.cfg["mtu"] == ble_mp.PREFERRED_MTU
 
 
+def frames(ble, start=0):
+    """The device frames in the notifications sent so far (plain: before the handshake)."""
+    r = sp.FrameReader()
+    for n in ble.sent[start:]:
+        r.feed(n)
+    out = []
+    while True:
+        f = r.next()
+        if f is None:
+            return out
+        out.append(sp.parse_plain(f))
+
+
+def authed(p, ble):
+    """Log in through the GATT layer; returns the host channel."""
+    from synchost import Host
+    h = Host(p.server, key=KEY[1], device_id=KEY[0])
+    start = len(ble.sent)
+    hn = bytes(range(16))
+    ble.write(1, p.rx, sp.request(sp.OP_AUTH_BEGIN, hn))
+    drain(p)
+    body = frames(ble, start)[-1][3][4:]
+    dn, suite = body[:16], body[16]
+    ble.write(1, p.rx, sp.request(sp.OP_AUTH_PROVE, sp.host_proof(KEY[1], hn, dn, suite)))
+    drain(p)
+    assert frames(ble, start)[-1][1] == sp.OK
+    h.keys = sp.Keys(KEY[1], hn, dn, suite)
+    h.channel = sp.Channel(h.keys, sp.DIR_HOST)
+    del ble.sent[:]
+    return h
+
+
 def test_request_answered_and_mtu_used():
     ble, p = make()
     ble.connect()
     assert ble.exchanges == [1], "the device asks for a larger MTU itself"
     ble.mtu(1, 185)
-    ble.write(1, p.rx, sp.request(sp.OP_AUTH_BEGIN, 1, bytes(16)))
+    ble.write(1, p.rx, sp.request(sp.OP_AUTH_BEGIN, bytes(16)))
     drain(p)
-    f = sp.parse_notification(ble.sent[-1])
-    assert f[0] == "response" and f[3] == sp.OK and len(f[5]) == 48
+    f = frames(ble)[-1]
+    assert f[0] == sp.OP_AUTH_BEGIN | sp.RESPONSE and f[1] == sp.OK and len(f[3]) == 4 + 49
 
 
 def test_enomem_retried_in_order():
     ble, p = make(sizes=(3000,))
     ble.connect()
     ble.mtu(1, 100)
-    p.server.authed = True
-    p.server.skey = bytes(32)
-    ble.write(1, p.rx, sp.request(sp.OP_READ, 1, bytes([1, 0, 0, 0]) + bytes(8)))
+    h = authed(p, ble)
+    frame, _ = h.seal(sp.OP_READ, bytes([1, 0, 0, 0]) + bytes(8))
+    ble.write(1, p.rx, frame)
     ble.enomem = 3
     assert p.service() is True and not ble.sent, "queue full: nothing lost, try later"
     rounds = 0
@@ -63,19 +95,26 @@ def test_enomem_retried_in_order():
         rounds += 1
         if rounds % 4 == 0:
             ble.enomem = 2
-    data = [sp.parse_notification(f) for f in ble.sent]
-    chunks = [d for d in data if d[0] == "data"]
-    assert b"".join(sp.crypt(bytes(32), 1, c[2], c[3]) for c in chunks) == p.server.store.data[1]
-    assert [c[2] for c in chunks] == sorted(c[2] for c in chunks)
-    assert p.notify_retries >= 3 and data[-1][0] == "response"
+    assert all(len(n) == 97 for n in ble.sent[:-1]), "every notification is full"
+    for n in ble.sent:
+        h.reader.feed(n)
+    got = h.frames()
+    chunks = Host_chunks(got)
+    assert b"".join(c for _o, c in chunks) == p.server.store.data[1]
+    assert [o for o, _c in chunks] == sorted(o for o, _c in chunks)
+    assert p.notify_retries >= 3 and got[-1][0] == sp.OP_READ | sp.RESPONSE
+
+
+def Host_chunks(got):
+    from synchost import Host
+    return Host.chunks([g for g in got if g[0] == sp.DATA])
 
 
 def test_notify_after_disconnect_drops_state_and_readvertises():
     ble, p = make(sizes=(5000,))
     ble.connect()
-    p.server.authed = True
-    p.server.skey = bytes(32)
-    ble.write(1, p.rx, sp.request(sp.OP_READ, 1, bytes([1, 0, 0, 0]) + bytes(8)))
+    h = authed(p, ble)
+    ble.write(1, p.rx, h.seal(sp.OP_READ, bytes([1, 0, 0, 0]) + bytes(8))[0])
     p.service()
     ble.disconnect(tell=False)      # the peer is gone before the IRQ arrives
     assert p.service() is False
@@ -84,28 +123,41 @@ def test_notify_after_disconnect_drops_state_and_readvertises():
     ble.disconnect()                # the late IRQ: advertise again, no crash
     assert len(ble.adverts) == n + 1
     ble.connect(2)
-    ble.write(2, p.rx, sp.request(sp.OP_LIST, 1))
+    del ble.sent[:]
+    ble.write(2, p.rx, h.seal(sp.OP_LIST)[0])
     drain(p)
-    assert sp.parse_notification(ble.sent[-1])[3] == sp.E_AUTH_REQUIRED, "new link, new auth"
+    assert frames(ble)[-1][1] == sp.E_AUTH_REQUIRED, "new link, new auth"
 
 
 def test_write_cut_by_a_small_buffer_is_refused():
     ble, p = make()
     ble.connect()
     ble.sizes[p.rx] = 20            # as if gatts_set_buffer had not been called
-    ble.write(1, p.rx, sp.request(sp.OP_AUTH_PROVE, 1, bytes(32)))
+    ble.write(1, p.rx, sp.request(sp.OP_AUTH_PROVE, bytes(32)))
     drain(p)
-    f = sp.parse_notification(ble.sent[-1])
-    assert f[3] == sp.E_MALFORMED
+    assert frames(ble)[-1][1] == sp.E_MALFORMED
 
 
 def test_writes_from_other_connections_or_handles_ignored():
     ble, p = make()
     ble.connect()
-    ble.write(1, p.tx, sp.request(sp.OP_INFO, 1))
-    ble.write(7, p.rx, sp.request(sp.OP_INFO, 1))
+    ble.write(1, p.tx, sp.request(sp.OP_INFO))
+    ble.write(7, p.rx, sp.request(sp.OP_INFO))
     drain(p)
     assert ble.sent == []
+
+
+def test_squatter_is_disconnected_and_the_device_advertises_again():
+    ble, p = make()
+    t = [0]
+    p.server.clock = lambda: t[0]
+    ble.connect()
+    drain(p)
+    t[0] += sp.UNAUTH_TIMEOUT_MS
+    n = len(ble.adverts)
+    p.service()
+    assert getattr(ble, "disconnects", []) == [1] and p.conn is None
+    assert len(ble.adverts) == n + 1, "connectable again for the owner"
 
 
 def test_missing_key_file_means_unprovisioned():
@@ -202,7 +254,7 @@ def test_runner_runs_background_tasks_beside_the_session():
         spec = boardspec.parse(f.read())
     parts = mp.build(spec, FakeMachine(FakeTime(), devices=[FakeLIS3DH(0x18)]), RealTicks())
     plan = {"name": "Tiny", "sets": [{"name": "S", "steps": [
-        {"name": "Only", "kind": "timed", "duration_s": 0.2}]}]}
+        {"name": "Only", "kind": "timed", "duration_s": 1}]}]}
     name, steps, _t, err = load_plan(lambda: json.dumps(plan))
     runner = Runner(App(parts, name, steps, []), parts, err)
     ticks = []

@@ -35,6 +35,7 @@ def test_a_good_board_parses_with_defaults_filled_in():
     spec = boardspec.parse(json.dumps(GOOD))
     assert spec["accel"]["address"] == 0x18 and spec["display"] is None
     assert spec["power_hold"] is None and spec["buzzer"]["volume"] == 32768
+    assert spec["battery"] is None
 
 
 def test_each_bad_field_is_named():
@@ -51,6 +52,10 @@ def test_each_bad_field_is_named():
         ("ble", "yes", "ble"),
         ("i2c.freq", 5, "i2c.freq"),
         ("button", KeyError, "button"),
+        ("battery", {"pin": 29}, "battery.ratio"),
+        ("battery", {"pin": 29, "ratio": 0.5}, "battery.ratio"),
+        ("battery", {"pin": 15, "ratio": 3}, "battery.pin"),        # the buzzer's pin
+        ("battery", {"ratio": 3}, "battery.pin"),
     ]
     for path, value, field in cases:
         msg = _error(path, value)

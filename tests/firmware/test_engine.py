@@ -212,3 +212,33 @@ def test_an_hour_of_timed_steps_does_not_drift_by_a_millisecond():
         at += int(d * 1000)
     assert [s for s, _ in _starts(sink)] == expected
     assert sink.of("session_end")[0][0] == at == 3600000
+
+
+def test_a_sprint_steps_distance_goes_into_its_step_start():
+    import json
+    doc = json.dumps({"name": "Hill", "sets": [{"name": "Main", "steps": [
+        {"name": "Jog", "kind": "timed", "duration_s": 5},
+        {"name": "Hill", "kind": "sprint", "distance_m": 120}]}]})
+    e, sink = _engine(doc)
+    e.start(0)
+    e.tick(5000)
+    starts = sink.of("step_start")
+    assert "distance_m" not in starts[0][2]
+    assert starts[1][2]["distance_m"] == 120
+
+
+def test_a_pause_during_a_sprint_keeps_the_logged_start_and_leaves_the_pause_out():
+    e, sink = _engine()
+    e.start(0)
+    e.gesture(DOUBLE, 1000)
+    e.gesture(DOUBLE, 2000)
+    e.gesture(TAP, 3000)
+    e.gesture(TAP, 910000)            # go at 910 s
+    e.motion_start(910300)
+    e.gesture(LONG, 915000)           # a 20 s pause 5 s into the sprint
+    e.gesture(LONG, 935000)
+    e.motion_stop(945000, {"steps": 60})
+    rep = sink.of("rep")[0][2]
+    assert rep["start_ms"] == 910000                  # not 930000
+    assert rep["duration_ms"] == 15000 and rep["paused_ms"] == 20000
+    assert rep["reaction_ms"] == 300

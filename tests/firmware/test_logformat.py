@@ -182,3 +182,81 @@ def test_the_documented_example_bytes():
     # docs/log-format.md, "Example"
     rec = fmt.encode_record(597000, "cue", {"pattern": "countdown"})
     assert rec == bytes([0x06, 0x03, 0x88, 0xb8, 0x24, 0x3b, 0x0a, 0xd6, 0xed, 0x5b, 0xc2])
+
+
+# ---- issue 15: the writer never writes what the reader refuses; the reader is total ----
+def _record_with_body(body):
+    """A CRC-valid record around any body bytes (as flash rot or a bug could leave)."""
+    buf = bytearray()
+    fmt.put_varint(buf, len(body))
+    buf.extend(body)
+    buf.extend(binascii.crc32(bytes(buf)).to_bytes(4, "little") if hasattr(int, "to_bytes")
+               else bytes([(binascii.crc32(bytes(buf)) >> s) & 0xFF for s in (0, 8, 16, 24)]))
+    return bytes(buf)
+
+
+def test_lone_surrogates_in_a_plan_name_still_give_a_readable_session():
+    # what MicroPython's json made of "Hill \ud83c\udfc3": two lone surrogates
+    name = "Hill \ud83c\udfc3"
+    head = fmt.encode_header(1, 1, name, 0, "0.1.0")
+    data = head + fmt.encode_record(0, "step_start", {"step": name, "index": 0})
+    header, records, problems = fmt.read_session(data)
+    assert header is not None and problems == [], problems
+    assert header["plan"] == "Hill ??????" and records[0][2]["step"] == "Hill ??????"
+    emoji = "Hill " + chr(0x1F3C3)          # the real character passes untouched
+    header, _r, _p = fmt.read_session(fmt.encode_header(1, 1, emoji, 0, "0.1.0"))
+    assert header["plan"] == emoji
+
+
+def test_a_long_plan_name_is_cut_so_the_header_stays_readable():
+    head = fmt.encode_header(1, 1, "x" * 1000, 0, "0.1.0", wall_s=1790000000, builtin=True)
+    header, records, problems = fmt.read_session(head + fmt.encode_record(5, "cue", {}))
+    assert problems == [] and records == [(5, "cue", {})]
+    assert header["plan"] == "x" * fmt.MAX_HEADER_TEXT and header["wall_s"] == 1790000000
+    cut = fmt.encode_header(1, 1, chr(0xE9) * 60, 0, "0.1.0")     # 120 bytes: cut between characters
+    assert fmt.read_session(cut)[0]["plan"] == chr(0xE9) * (fmt.MAX_HEADER_TEXT // 2)
+    assert "must be text" in str(raises(fmt.FormatError, fmt.encode_header, 1, 1, None, 0, "0.1.0"))
+
+
+def test_the_reader_refuses_surrogate_and_overlong_bytes_on_every_runtime():
+    head = fmt.encode_header(1, 1, "P", 0, "0.1.0")
+    for bad in (b"\xed\xa0\xbc", b"\xc0\xae", b"\xf4\x90\x80\x80"):
+        body = bytes([0, 1, len(bad) + 0]) + bad      # a named event whose name is not UTF-8
+        header, records, problems = fmt.read_session(head + _record_with_body(body))
+        assert header is not None and records == [] and "not UTF-8" in problems[0], (bad, problems)
+
+
+def test_a_deeply_nested_json_value_is_a_reported_skip():
+    head = fmt.encode_header(1, 1, "P", 0, "0.1.0")
+    text = b"[" * 1000
+    body = bytes([3, 7, (31 << 3) | 7, 1, ord("v"), 2]) + bytes([0xE8, 0x07]) + text
+    data = head + _record_with_body(body) + fmt.encode_record(9, "cue", {})
+    header, records, problems = fmt.read_session(data)
+    assert records == [(9, "cue", {})] and "nested more than 16 deep" in problems[0], problems
+
+
+def test_any_exception_a_body_causes_is_a_skip():
+    from swcore import logread
+    head = fmt.encode_header(1, 1, "P", 0, "0.1.0")
+    real = logread.decode_body
+
+    def exploding(body):
+        if body[0] == 3:
+            raise MemoryError("no room")
+        return real(body)
+    logread.decode_body = exploding
+    try:
+        data = head + fmt.encode_record(1, "cue", {}) + fmt.encode_record(2, "pause", {})
+        header, records, problems = fmt.read_session(data)
+    finally:
+        logread.decode_body = real
+    assert records == [(2, "pause", {})] and "MemoryError" in problems[0]
+
+
+def test_a_record_type_from_a_newer_firmware_is_one_skipped_record_not_damage():
+    head = fmt.encode_header(1, 1, "P", 0, "0.1.0")
+    newer = _record_with_body(bytes([200, 5, 1, 2, 3]))
+    data = head + fmt.encode_record(1, "cue", {}) + newer + fmt.encode_record(9, "pause", {})
+    header, records, problems = fmt.read_session(data)
+    assert records == [(1, "cue", {}), (9, "pause", {})]
+    assert len(problems) == 1 and "unknown record type 200" in problems[0], problems

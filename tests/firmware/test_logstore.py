@@ -4,7 +4,7 @@ import os
 
 from expect import raises, Collector
 from swcore import logformat as fmt
-from swcore.logstore import SessionStore
+from swcore.logstore import SessionStore, SessionWriter
 
 
 def fresh_dir():
@@ -282,5 +282,134 @@ def test_a_damaged_state_file_loses_no_id_and_no_session():
         w2, _ = run_session(store, 1)
         assert w2.sid > w.sid
         assert [s[0] for s in store.sessions()] == [w.sid, w2.sid]
+    finally:
+        wipe(root)
+
+
+def test_below_the_reserve_only_essential_records_are_kept_and_every_rep_is():
+    root = fresh_dir()
+    try:
+        one = session_bytes()
+        # three unsynced sessions leave about one session's room, under the reserve
+        store = SessionStore(root, quota=one * 4, low_water=one * 3, reserve=one * 2)
+        olds = [run_session(store, 2)[0].sid for _ in range(3)]
+        w = store.begin("Descending Sprints", 0xCAFE, "0.1.0")
+        logged = session_events(6)
+        for t, ev, f in logged:
+            w(t, ev, f)
+        assert [s[0] for s in store.sessions()] == olds + [w.sid]   # nothing deleted
+        _, records, problems = decode(store, w.sid)
+        assert problems == []
+        kinds = set(r[1] for r in records)
+        assert kinds <= set(("rep", "session_end", "storage_full")), kinds   # nothing else fits
+        assert [r for r in records if r[1] == "rep"] == [r for r in logged if r[1] == "rep"]
+        assert [r for r in records if r[1] == "session_end"] == logged[-1:]
+        dropped = [r for r in records if r[1] == "storage_full" and "dropped" in r[2]]
+        assert dropped[0][2]["dropped"] == len([r for r in logged if r[1] not in ("rep", "session_end")])
+    finally:
+        wipe(root)
+
+
+def _bad_text_header_file(root, sid):
+    """A finished session whose header CRC is right but whose plan name is not UTF-8
+    (what MicroPython wrote for a lone surrogate before issue 15)."""
+    head = bytearray(fmt.encode_header(sid, 1, "Hill XXX", 0, "0.1.0"))
+    at = bytes(head).index(b"XXX")
+    head[at:at + 3] = b"\xed\xa0\xbc"
+    body_end = len(head) - 4
+    crc = fmt.crc32(bytes(head[:body_end]))
+    head[body_end:] = bytes([(crc >> s) & 0xFF for s in (0, 8, 16, 24)])
+    with open("%s/s%07d.log" % (root, sid), "wb") as f:
+        f.write(bytes(head) + fmt.encode_record(5, "rep", {"rep": 1}))
+
+
+def test_a_session_the_reader_cannot_decode_is_never_offered_nor_acknowledged():
+    root = fresh_dir()
+    try:
+        store = SessionStore(root)
+        run_session(store, 1)
+        good = store.sessions()[0][0]
+        _bad_text_header_file(root, good + 1)
+        store = SessionStore(root)
+        assert [s[0] for s in store.sessions()] == [good]
+        assert store.status()["bad"] == 1
+        assert "cannot be read" in str(raises(ValueError, store.ack, good + 1))
+        assert "s%07d.log" % (good + 1) in os.listdir(root)        # kept, never deleted
+        w, _ = run_session(store, 1)
+        _, records, _ = decode(store, w.sid)
+        skipped = [r[2] for r in records if r[1] == "log_skipped"]
+        assert "s%07d.log" % (good + 1) in skipped[0]["file"] and "UTF-8" in skipped[0]["why"]
+    finally:
+        wipe(root)
+
+
+def test_a_long_plan_name_still_gives_a_session_that_is_offered_and_readable():
+    root = fresh_dir()
+    try:
+        store = SessionStore(root)
+        w = store.begin("n" * 1000, 1, "0.1.0")
+        w(5, "session_end", {"reps": 0, "paused_ms": 0})
+        store = SessionStore(root)                          # after a reboot, too
+        assert [s[0] for s in store.sessions()] == [w.sid]
+        header, records, problems = decode(store, w.sid)
+        assert header["plan"] == "n" * fmt.MAX_HEADER_TEXT and records[0][1] == "session_end"
+    finally:
+        wipe(root)
+
+
+class _CountingFile:
+    def __init__(self, f, counts):
+        self.f = f
+        self.counts = counts
+
+    def read(self, n=-1):
+        data = self.f.read(n)
+        self.counts["bytes"] += len(data)
+        self.counts["largest"] = max(self.counts["largest"], len(data))
+        return data
+
+    def __getattr__(self, name):
+        return getattr(self.f, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.f.close()
+
+
+def test_a_cut_session_is_read_once_in_pieces_at_boot_and_damage_is_skipped():
+    from swcore import logstore
+    root = fresh_dir()
+    try:
+        store = SessionStore(root)
+        w, logged = run_session(store, 6, end=False)
+        path = w.path
+        with open(path, "ab") as f:                          # rot in the middle...
+            f.write(bytes((i * 37 + 11) & 0xFF for i in range(3000)))
+        w2 = SessionWriter(store, w.sid, path, logged[-1][0])
+        w2(logged[-1][0] + 1, "pause", {"step": "Walk", "index": 2})   # ...then good records
+        w2.f.close()
+        size = os.stat(path)[6]
+        store = SessionStore(root)
+        counts = {"bytes": 0, "largest": 0}
+        real_open = open
+
+        def counting_open(name, mode="r"):
+            f = real_open(name, mode)
+            if name == path and "r" in mode:
+                return _CountingFile(f, counts)
+            return f
+        logstore.open = counting_open
+        try:
+            point = store.resume_point(w.sid)
+            store.close_interrupted(w.sid)
+        finally:
+            del logstore.open
+        assert point["t_ms"] == logged[-1][0] + 1 and point["reps"] == 6
+        assert counts["bytes"] == size                       # read once, not twice
+        assert counts["largest"] <= 4096                     # in pieces, not the whole file
+        _, records, problems = decode(store, w.sid)
+        assert records[-1][1] == "interrupted" and len(problems) == 1
     finally:
         wipe(root)

@@ -41,16 +41,16 @@ def test_digest_can_be_taken_twice_and_updating_goes_on():
 
 
 def test_the_sync_handshake_gives_the_same_proofs_with_the_fallback():
-    from swcore import syncproto
+    from swcore import synccrypto
     key = bytes(range(32))
-    msgs = (b"", b"sprintwatch-device-v1" + bytes(32), bytes(200))
-    want = [syncproto.hmac_sha256(key, m) for m in msgs]
-    saved = syncproto._sha256
-    syncproto._sha256 = sha256
+    msgs = (b"", b"sprintwatch-v2-device" + bytes(32), bytes(200))
+    want = [synccrypto.hmac_sha256(key, m) for m in msgs]
+    saved = synccrypto._sha256
+    synccrypto._sha256 = sha256
     try:
-        got = [syncproto.hmac_sha256(key, m) for m in msgs]
-        long_key = syncproto.hmac_sha256(bytes(100), b"x")
+        got = [synccrypto.hmac_rfc2104(key, m) for m in msgs]
+        long_key = synccrypto.hmac_rfc2104(bytes(100), b"x")
     finally:
-        syncproto._sha256 = saved
+        synccrypto._sha256 = saved
     assert got == want
-    assert long_key == syncproto.hmac_sha256(bytes(100), b"x")
+    assert long_key == synccrypto.hmac_sha256(bytes(100), b"x")
