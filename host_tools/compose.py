@@ -16,6 +16,7 @@ Output: ``NAME.csv`` (trace format, resampled to ``rate``) and ``NAME.labels.jso
 ``taps_s`` are the button taps that run the default plan over it: the end of
 Sprint Setup, then each sprint's go.
 """
+import functools
 import json
 import os
 import random
@@ -58,8 +59,9 @@ def traces_dir():
     return TRACES_DIR
 
 
+@functools.lru_cache(maxsize=24)
 def load(name, rate):
-    """A recording resampled to ``rate`` as a list of (ax, ay, az)."""
+    """A recording resampled to ``rate`` as a list of (ax, ay, az) (cached: do not change it)."""
     path = traces_dir() / (name + ".csv")
     reader = TraceReader(str(path), rate)
     out = []

@@ -50,6 +50,7 @@ _CONFIRM_STEPS = const(4)         # steps in a row before any counts
 _QUICK_SPM = const(125)          # a run starts with the first of an unbroken line of steps this quick
 _RUN_STEPS = const(4)             # running intervals in a row that start a bout
 _SLOW_STEPS = const(3)            # slow or easing intervals in a row that end a bout
+_SETTLE_STEPS = const(16)         # a run's first steps set its own level (no easing judged against it)
 _CONTACT_MG = const(1000)         # above 1 g: the body is being held up (ground contact), below: flight
 
 # The run classifier (see docs/motion.md): all three must hold, over the recent steps.
@@ -399,22 +400,31 @@ class MotionPipeline:
             effort = self.stride_spm * self.h_mean >> 6
             # a step too weak to see now and then is running; two in four steps is a walk's rhythm
             d = self.dbl_hist = ((self.dbl_hist << 1) | (1 if self.doubled else 0)) & 15
-            easing = (self.cadence_spm < self.run_spm or self.stride_spm * 100 < self.ref_spm * self.ease_cad_pct
-                      or effort * 100 < self.ref_effort * self.ease_effort_pct
-                      or (d & 1) + (d >> 1 & 1) + (d >> 2 & 1) + (d >> 3) >= 2)
+            if self.bout_steps < _SETTLE_STEPS:     # the first steps set the rep's level
+                easing = self.cadence_spm < self.run_spm
+                if not easing:
+                    self.ref_spm += (self.stride_spm - self.ref_spm) // 4
+                    self.ref_effort += (effort - self.ref_effort) // 4
+            else:
+                easing = (self.cadence_spm < self.run_spm or self.stride_spm * 100 < self.ref_spm * self.ease_cad_pct
+                          or effort * 100 < self.ref_effort * self.ease_effort_pct
+                          or (d & 1) + (d >> 1 & 1) + (d >> 2 & 1) + (d >> 3) >= 2)
             if not easing:   # the level follows a rising effort (slowly: not the jitter of the
                 # rate's sampling) and a fading one slower still: at most 1 step/min every 4
                 # steps (a runner tiring over minutes, not a jog-off)
                 d = self.stride_spm - self.ref_spm
-                if d > 0:
+                if self.bout_steps < _SETTLE_STEPS:
+                    pass
+                elif d > 0:
                     self.ref_spm += (d + 15) >> 4
                 else:
                     self.ref_fade += 1
                     if self.ref_fade >= 4:
                         self.ref_fade = 0
                         self.ref_spm -= 1
-                d = effort - self.ref_effort
-                self.ref_effort += (d + 15) >> 4 if d > 0 else -((-d + 63) >> 6)
+                if self.bout_steps >= _SETTLE_STEPS:
+                    d = effort - self.ref_effort
+                    self.ref_effort += (d + 15) >> 4 if d > 0 else -((-d + 63) >> 6)
                 self.last_fast = p
                 self.bout_steps += 1 + self.slow   # slow steps that did not end the bout
                 self.contact_n += contact + self.slow_contact
@@ -436,7 +446,7 @@ class MotionPipeline:
                     self.state_since = self.last_fast
             return event
         if self.state == JOG:       # eased off a rep: a new one needs a walk or a stop first
-            if self.cadence_spm >= self.run_spm or self.stride_spm >= self.run_spm:
+            if running:
                 self.slow = 0
             else:
                 self.slow += 1
