@@ -89,8 +89,9 @@ class Data:
             for seed in range(1, seeds + 1):
                 samples, labels = compose.compose(seed, rate, sprints=6, warmup=False, variant=variant)
                 self.sessions.append({"variant": variant, "seed": seed, "labels": labels, "samples": flat(samples)})
-        self.stops = [(a / rate, b / rate) for a, b, label in compose.run_segments(rate)
-                      if label == "run" and b - a >= 20 * rate]
+        ref = compose.REFERENCE_HZ      # the reference at the ankle recording's own rate
+        self.stops = [(a / ref, b / ref) for a, b, label in compose.run_segments(ref)
+                      if label == "run" and b - a >= 20 * ref]
 
 
 def match_reps(found, truth_reps):
@@ -255,6 +256,21 @@ def unix_port_cost(rate, seconds=120, passes=5, runs=3):
     return best
 
 
+def capture_bytes_per_minute(data):
+    """Bytes a minute of raw capture (swcore.capture's accel_raw records) at this rate, on the
+    hip run and on a wrist walk."""
+    from swcore import logformat
+    out = {}
+    block = min(100, data.rate)
+    for name in ("hip-outdoor-run-25min", "wrist-hughb-walk-2350"):
+        a = data.recordings[name]["samples"]
+        total = 0
+        for i in range(0, len(a) - 3 * block + 1, 3 * block):
+            total += len(logformat.encode_record(i, "accel_raw", {"rate_hz": data.rate, "samples": a[i:i + 3 * block]}))
+        out[name] = round(total * 60 * data.rate / (len(a) // 3))
+    return out
+
+
 def _pct(v):
     return "   n/a" if v is None else "%+5.1f%%" % v
 
@@ -337,6 +353,9 @@ def report(rate, seeds):
         print("  %-8s %5d | %5d  %5d  start %.2f end %.2f s | %5d  %5d  start %.2f end %.2f s%s" % (
             v, a["true"], a["matched"], a["false"], a["worst_start"], a["worst_end"],
             b["matched"], b["false"], b["worst_start"], b["worst_end"], "" if good else "  (target %g s)" % limit))
+    cap = capture_bytes_per_minute(data)
+    print("\nRaw capture (plan \"capture\": true) at %d Hz: %d bytes a minute running (hip run), %d walking (wrist walk)"
+          % (rate, cap["hip-outdoor-run-25min"], cap["wrist-hughb-walk-2350"]))
     us, alloc = unix_port_cost(rate)
     print("\nCost on the MicroPython unix port: %.1f us of CPU per sample (the calling loop included), %.2f bytes "
           "allocated per sample (and a full pass under micropython.heap_lock())" % (us, alloc))
@@ -347,7 +366,7 @@ def report(rate, seeds):
             "recordings": {n: {"in_sample": shipped["recordings"][n]["steps"],
                                "lopo": results[chosen[r["person"]]]["recordings"][n]["steps"],
                                "truth": r["truth"]["steps"]} for n, r in data.recordings.items()},
-            "us_per_sample": us, "bytes_per_sample": alloc, "sessions_ok": ok}
+            "us_per_sample": us, "bytes_per_sample": alloc, "sessions_ok": ok, "capture_bytes_per_min": cap}
 
 
 def main(argv=None):
