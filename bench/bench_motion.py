@@ -239,7 +239,7 @@ def _cpu_s(script):
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), proc.stdout
 
 
-def unix_port_cost(rate, seconds=120, passes=5, runs=3):
+def unix_port_cost(rate, seconds=120, passes=20, runs=3):
     """(µs of CPU per sample, bytes allocated per sample) over a stretch of the hip run, on the
     MicroPython unix port: ``passes`` (+2 checked) passes minus the same script without them;
     best of ``runs``."""
