@@ -85,11 +85,11 @@ class App:
         self.slope = None    # a SlopeMeter while a step measures the slope
         self.tick_at = -1    # next once-a-second sprint summary, -1 outside sprints
         self.tick_peak = 0   # highest magnitude (mg) since the last summary
-        self.capture = None  # a swcore.capture.RawCapture when the plan asks for raw capture
         self.guard = None    # swcore.formguard.FormGuard, made at the first rep
         display = getattr(board, "display", None)
         # a swcore.screen.Screen gets every change and a tick; a plain display the step names
         self.screen = display if hasattr(display, "tick") else None
+        self.capture = None  # a swcore.capture.RawCapture when the plan asks for raw capture
 
     def emit(self, t, event, fields):
         if event == "cue":
@@ -169,8 +169,13 @@ class App:
         that raises is switched off with a log record and the error cue (``motion_fault``,
         ``slope_fault``) and the other carries on.
         """
-        if self.capture is not None:
-            self.capture.add(ax, ay, az, t)
+        c = self.capture
+        if c is not None:
+            try:
+                c.add(ax, ay, az, t)
+            except Exception as e:
+                self.capture = None
+                self.fault(t, "capture_fault", "raw capture off: %s" % e)
         m = self.motion
         if m is not None:
             try:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "fuzz"))
+sys.path.append(str(Path(__file__).resolve().parent / "fuzz"))  # last: its main.py must not shadow firmware/main.py
 import run as fuzzrun  # noqa: E402
 
 # cases per batch, small enough for a few seconds in all
