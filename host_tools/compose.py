@@ -16,6 +16,7 @@ Output: ``NAME.csv`` (trace format, resampled to ``rate``) and ``NAME.labels.jso
 ``taps_s`` are the button taps that run the default plan over it: the end of
 Sprint Setup, then each sprint's go.
 """
+import functools
 import json
 import os
 import random
@@ -39,6 +40,7 @@ RUN_REFERENCE = "ankle-outdoor-run-25min"   # same run at the ankle: where the s
 
 ANKLE_IMPACT_MG = 3000      # as in the truth file: an ankle impact is a stride
 MAX_STRIDE_MS = 1000        # strides further apart than this: the runner slowed or stopped
+REFERENCE_HZ = 100          # the ankle recording's own rate: strides are found at it, not at the board's
 MIN_RUN_S = 3               # a shorter line of strides is part of a stop
 MAX_MG = 16000              # the sensors' +-16 g range: a harder landing clips there
 
@@ -58,8 +60,9 @@ def traces_dir():
     return TRACES_DIR
 
 
+@functools.lru_cache(maxsize=24)
 def load(name, rate):
-    """A recording resampled to ``rate`` as a list of (ax, ay, az)."""
+    """A recording resampled to ``rate`` as a list of (ax, ay, az) (cached: do not change it)."""
     path = traces_dir() / (name + ".csv")
     reader = TraceReader(str(path), rate)
     out = []
@@ -224,7 +227,8 @@ def compose(seed, rate=50, sprints=6, warmup=True, variant="plain"):
         raise ValueError("compose: variant %r is not one of %s" % (variant, ", ".join(VARIANTS + ("mixed",))))
     c = Composer(seed, rate)
     rng = c.rng
-    stretches = [(a / rate, b / rate) for a, b in running_stretches(rate, 30)]
+    # where the runner runs, from the ankle at its own 100 Hz: the same stretches at every rate
+    stretches = [(a / REFERENCE_HZ, b / REFERENCE_HZ) for a, b in running_stretches(REFERENCE_HZ, 30)]
     taps = []
     if warmup:
         c.walk(600)                      # Easy Jog (a brisk walk here: runs are only the reps)

@@ -46,6 +46,39 @@ def test_analyze_finds_each_rep_within_a_second(session, capsys):
     assert len(runs) == 2
 
 
+@pytest.mark.parametrize("variant", compose.VARIANTS)
+def test_every_composed_ending_gives_each_rep_with_its_edges(variant, tmp_path, capsys):
+    path = tmp_path / ("%s.csv" % variant)
+    labels = compose.compose_to(path, seed=11, sprints=2, warmup=False, variant=variant)
+    assert [r["variant"] for r in labels["reps"]] == [variant, variant]
+    assert cli.main(["analyze", str(path), "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)["reps"]
+    limit = 2.0 if variant == "jogoff" else 1.0
+    assert len(found) == 2, (found, labels["reps"])
+    for f, true in zip(found, labels["reps"]):
+        assert abs(f["start_s"] - true["start_s"]) <= 1.0, (f, true)
+        assert abs(f["end_s"] - true["end_s"]) <= limit, (f, true)
+    if variant == "fast":
+        assert all(r["cadence_spm"] >= 185 for r in found), found
+    if variant == "jogoff":
+        jogs = [s for s in labels["segments"] if s["label"] == "jog"]
+        assert len(jogs) == 2 and all(8 <= s["end_s"] - s["start_s"] <= 20 for s in jogs)
+
+
+def test_run_stretches_hold_no_stop_of_the_25_minute_run():
+    rate = 25
+    strides = compose.ankle_strides(rate)
+    segments = compose.run_segments(rate)
+    assert {label for _, _, label in segments} == {"run", "stop"}
+    for a, b, label in segments:
+        inside = [s for s in strides if a <= s <= b]
+        if label == "run":
+            gaps = [y - x for x, y in zip(inside, inside[1:])]
+            assert max(gaps) <= 2 * compose.MAX_STRIDE_MS * rate // 1000, (a, b, max(gaps))
+    stops = [b - a for a, b, label in segments if label == "stop"]
+    assert max(stops) >= 30 * rate          # the run has real stops, and they are labelled so
+
+
 def test_analyze_prints_a_table_without_json(session, capsys):
     path, _ = session
     assert cli.main(["analyze", str(path)]) == 0

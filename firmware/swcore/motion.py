@@ -50,6 +50,7 @@ _CONFIRM_STEPS = const(4)         # steps in a row before any counts
 _QUICK_SPM = const(125)          # a run starts with the first of an unbroken line of steps this quick
 _RUN_STEPS = const(4)             # running intervals in a row that start a bout
 _SLOW_STEPS = const(3)            # slow or easing intervals in a row that end a bout
+_SETTLE_STEPS = const(16)         # a run's first steps set its own level (no easing judged against it)
 _CONTACT_MG = const(1000)         # above 1 g: the body is being held up (ground contact), below: flight
 
 # The run classifier (see docs/motion.md): all three must hold, over the recent steps.
@@ -74,9 +75,14 @@ class MotionPipeline:
         if rate < 10 or rate > 400:
             raise ValueError("motion: sensor rate %s Hz is outside 10..400" % rate_hz)
         self.rate = rate
-        g = globals()
-        for name in TUNABLE:
-            setattr(self, name.lower(), int(tune[name]) if tune and name in tune else g[name])
+        self.regular_pct = REGULAR_PCT
+        self.run_spm = RUN_SPM
+        self.run_height_mg = RUN_HEIGHT_MG
+        self.run_over_walk_pct = RUN_OVER_WALK_PCT
+        self.ease_cad_pct = EASE_CAD_PCT
+        self.ease_effort_pct = EASE_EFFORT_PCT
+        if tune:
+            self._tune(tune)
         self.base_n = rate * _BASE_MS // 1000             # gravity/offset/stride average
         self.base = array("h", [0] * self.base_n)
         self.smooth_n = max(1, (rate * 80 + 500) // 1000)
@@ -91,6 +97,19 @@ class MotionPipeline:
         self.stride_iv = rate * _STRIDE_MS // 1000 if _STRIDE_MS else 1 << 20
         self.cadence_floor = 0
         self.reset()
+
+    def _tune(self, tune):
+        """Override constants of TUNABLE (the benchmark's search). Kept out of __init__: with the
+        dict read there, feed() measured about twice as slow on the unix port (cause not found)."""
+        for name in tune:
+            if name not in TUNABLE:
+                raise ValueError("motion: %s is not a tunable constant" % name)
+        self.regular_pct = int(tune.get("REGULAR_PCT", REGULAR_PCT))
+        self.run_spm = int(tune.get("RUN_SPM", RUN_SPM))
+        self.run_height_mg = int(tune.get("RUN_HEIGHT_MG", RUN_HEIGHT_MG))
+        self.run_over_walk_pct = int(tune.get("RUN_OVER_WALK_PCT", RUN_OVER_WALK_PCT))
+        self.ease_cad_pct = int(tune.get("EASE_CAD_PCT", EASE_CAD_PCT))
+        self.ease_effort_pct = int(tune.get("EASE_EFFORT_PCT", EASE_EFFORT_PCT))
 
     def reset(self):
         self.n = 0            # samples fed
@@ -381,22 +400,31 @@ class MotionPipeline:
             effort = self.stride_spm * self.h_mean >> 6
             # a step too weak to see now and then is running; two in four steps is a walk's rhythm
             d = self.dbl_hist = ((self.dbl_hist << 1) | (1 if self.doubled else 0)) & 15
-            easing = (self.cadence_spm < self.run_spm or self.stride_spm * 100 < self.ref_spm * self.ease_cad_pct
-                      or effort * 100 < self.ref_effort * self.ease_effort_pct
-                      or (d & 1) + (d >> 1 & 1) + (d >> 2 & 1) + (d >> 3) >= 2)
+            if self.bout_steps < _SETTLE_STEPS:     # the first steps set the rep's level
+                easing = self.cadence_spm < self.run_spm
+                if not easing:
+                    self.ref_spm += (self.stride_spm - self.ref_spm) // 4
+                    self.ref_effort += (effort - self.ref_effort) // 4
+            else:
+                easing = (self.cadence_spm < self.run_spm or self.stride_spm * 100 < self.ref_spm * self.ease_cad_pct
+                          or effort * 100 < self.ref_effort * self.ease_effort_pct
+                          or (d & 1) + (d >> 1 & 1) + (d >> 2 & 1) + (d >> 3) >= 2)
             if not easing:   # the level follows a rising effort (slowly: not the jitter of the
                 # rate's sampling) and a fading one slower still: at most 1 step/min every 4
                 # steps (a runner tiring over minutes, not a jog-off)
                 d = self.stride_spm - self.ref_spm
-                if d > 0:
+                if self.bout_steps < _SETTLE_STEPS:
+                    pass
+                elif d > 0:
                     self.ref_spm += (d + 15) >> 4
                 else:
                     self.ref_fade += 1
                     if self.ref_fade >= 4:
                         self.ref_fade = 0
                         self.ref_spm -= 1
-                d = effort - self.ref_effort
-                self.ref_effort += (d + 15) >> 4 if d > 0 else -((-d + 63) >> 6)
+                if self.bout_steps >= _SETTLE_STEPS:
+                    d = effort - self.ref_effort
+                    self.ref_effort += (d + 15) >> 4 if d > 0 else -((-d + 63) >> 6)
                 self.last_fast = p
                 self.bout_steps += 1 + self.slow   # slow steps that did not end the bout
                 self.contact_n += contact + self.slow_contact
@@ -418,7 +446,7 @@ class MotionPipeline:
                     self.state_since = self.last_fast
             return event
         if self.state == JOG:       # eased off a rep: a new one needs a walk or a stop first
-            if self.cadence_spm >= self.run_spm or self.stride_spm >= self.run_spm:
+            if running:
                 self.slow = 0
             else:
                 self.slow += 1

@@ -92,6 +92,58 @@ def test_same_run_at_other_sensor_rates():
         assert p.bouts == 1
 
 
+def test_a_walk_landing_as_hard_as_a_run_is_no_run():
+    # a phone in a purse: walking impacts of 3 g, harder than the run below lands
+    sig = Signal(RATE, gravity=(0, 700, 714))
+    sig.still(3)
+    sig.steps(60, 118, 3000)
+    p = MotionPipeline(RATE)
+    assert [e[0] for e in _events(p, sig)] == []
+    assert abs(p.steps - 118) <= 3 and p.state_name() == "walk"
+
+
+def test_a_sprint_eased_into_a_jog_ends_where_the_sprint_did():
+    for rate in (25, 50, 100):
+        sig = Signal(rate)
+        sig.still(3)
+        start = sig.steps(15, 205, 3000)
+        end = sig.now_ms()
+        sig.steps(15, 160, 2800)           # the jog: still running, but well below the sprint
+        sig.steps(20, 110, 600)            # then the walk back
+        p = MotionPipeline(rate)
+        events = []
+        feed_all(p, sig.data, lambda code, i: events.append((code, (i - p.lag) * 1000 // rate)))
+        assert [e[0] for e in events] == [MOVE_START, MOVE_STOP], (rate, events)
+        assert abs(events[0][1] - start) <= 500, (rate, events, start)
+        assert abs(events[1][1] - end) <= 2000, (rate, events, end)
+
+
+def test_a_sprint_decelerated_straight_into_a_walk_ends_within_a_second():
+    for rate in (25, 50, 100):
+        sig = Signal(rate)
+        sig.still(3)
+        sig.steps(15, 185, 2500)
+        end = sig.now_ms()
+        sig.steps(30, 112, 700)
+        p = MotionPipeline(rate)
+        events = []
+        feed_all(p, sig.data, lambda code, i: events.append((code, (i - p.lag) * 1000 // rate)))
+        assert [e[0] for e in events] == [MOVE_START, MOVE_STOP], (rate, events)
+        assert abs(events[1][1] - end) <= 1000, (rate, events, end)
+
+
+def test_the_rep_reports_a_ground_contact_proxy():
+    sig = Signal(RATE)
+    sig.still(3)
+    sig.steps(20, 170, 2500)
+    sig.still(3)
+    p = MotionPipeline(RATE)
+    _events(p, sig)
+    m = p.rep_metrics()
+    # each synthetic step: 100 ms of landing above 1 g, then below 1 g (a flight) for half a step
+    assert 60 <= m["contact_ms"] <= 200, m
+
+
 def test_irregular_knocks_are_mostly_not_steps():
     knocks = steps = 0
     for seed in (1, 2, 3):
