@@ -52,9 +52,11 @@ def test_log_show_names_a_missing_file(tmp_path):
     assert "nope.swlog" in str(e.value)
 
 
-def test_default_session_with_its_log_runs_in_a_96k_heap(tmp_path):
-    """The core alone fits 64 KiB (test_sim_cli.py); the log's code adds about 20 KiB
-    on the unix port, where .mpy code lives in the heap (frozen on a board, it does not)."""
+def test_default_session_with_its_log_runs_in_a_106k_heap(tmp_path):
+    """A regression guard at the measured floor (99-102 KiB) plus layout slack. The log's
+    code adds about 30 KiB on the unix port, where .mpy code lives in the heap (frozen on
+    a board, it does not), and it takes the interned-name table past a doubling; see
+    README "Measured": the earlier 96 KiB budget is missed."""
     import subprocess
     from host_tools import firmware
     from host_tools.mpy import compile_tree
@@ -64,7 +66,7 @@ def test_default_session_with_its_log_runs_in_a_96k_heap(tmp_path):
     cfg.write_text(json.dumps({"out": str(tmp_path), "presses": sim.presses_from_args(sim.DEMO_TAPS, "", "")}))
     env = firmware.micropython_env()
     env["MICROPYPATH"] = str(mpy)
-    proc = subprocess.run([firmware.micropython_exe(), "-X", "heapsize=96K", "-c",
+    proc = subprocess.run([firmware.micropython_exe(), "-X", "heapsize=106K", "-c",
                            "import swrt.sim as s; s.main(%r)" % str(cfg)], env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert cli.main(["log", "show", str(tmp_path / "session-0001.swlog")]) == 0
