@@ -10,40 +10,17 @@ from fake_panel import Panel, no_delay
 from swcore import plan
 from swcore.default_plan import DEFAULT_PLAN
 from swcore.screen import Screen
+from standins import SilentOutput, StillMotion
 
 # (width, height, x_offset, y_offset, rotation) as in boards/*.json
 BOARDS = {"clue": (240, 240, 0, 80, 0), "m5stickc-plus2": (135, 240, 52, 40, 1)}
 SCENES = ("warmup", "setup", "go", "recovery", "sprint", "offer")
 
 
-class _Out:
-    def apply(self, t, tone, motor):
-        pass
-
-
 class _Board:
     def __init__(self, display):
-        self.output = _Out()
+        self.output = SilentOutput()
         self.display = display
-
-
-class _Motion:
-    rate = 50
-    lag = 0
-    mag = 1000
-    cadence_spm = 0
-
-    def feed(self, ax, ay, az):
-        return 0
-
-    def arm(self, floor=0):
-        pass
-
-    def disarm(self):
-        pass
-
-    def rep_metrics(self):
-        return {}
 
 
 def make(board):
@@ -52,7 +29,7 @@ def make(board):
     driver = ST7789(panel, panel.cs, panel.dc, None, None, w, h, x0, y0, rot, delay_ms=no_delay)
     screen = Screen(driver)
     _, steps = plan.parse(DEFAULT_PLAN)
-    app = App(_Board(screen), "Descending Sprints", steps, [], _Motion())
+    app = App(_Board(screen), "Descending Sprints", steps, [], StillMotion())
     return panel, screen, app
 
 

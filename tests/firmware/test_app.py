@@ -2,22 +2,16 @@
 from expect import Collector
 from app import App
 from swcore import plan
-
-
-class _Output:
-    def apply(self, t, tone, motor):
-        pass
+from standins import SilentOutput, StillMotion
 
 
 class _Board:
-    output = _Output()
+    output = SilentOutput()
     display = None
 
 
-class _Motion:
+class _Motion(StillMotion):
     """Stands in for the pipeline: a magnitude and a cadence the test sets."""
-    rate = 50
-    lag = 0
 
     def __init__(self):
         self.mag = 1000
@@ -26,15 +20,6 @@ class _Motion:
     def feed(self, ax, ay, az):
         self.mag = ax
         return 0
-
-    def arm(self, floor=0):
-        pass
-
-    def disarm(self):
-        pass
-
-    def rep_metrics(self):
-        return {}
 
 
 def test_a_sprint_logs_cadence_and_peak_g_once_a_second_and_only_while_it_runs():

@@ -3,6 +3,7 @@ from expect import Collector, raises
 from app import App
 from swcore import plan
 from swcore.formguard import FormGuard
+from standins import SilentOutput, StillMotion
 
 
 def _rep(n, cadence, run_ms, peak_g=4.5, motion=True, reason="motion", **extra):
@@ -80,34 +81,9 @@ def test_bad_form_guard_bounds_are_named():
     assert plan.parse(dict(base, level="beginner"))[0] == "T"
 
 
-class _Out:
-    def apply(self, t, tone, motor):
-        pass
-
-
 class _Board:
-    output = _Out()
+    output = SilentOutput()
     display = None
-
-
-class _Motion:
-    """Reps as the test scripts them: each motion_stop carries the next figures."""
-    rate = 50
-    lag = 0
-    mag = 1000
-    cadence_spm = 0
-
-    def feed(self, ax, ay, az):
-        return 0
-
-    def arm(self, floor=0):
-        pass
-
-    def disarm(self):
-        pass
-
-    def rep_metrics(self):
-        return {}
 
 
 _PLAN = {"name": "T", "sets": [
@@ -122,7 +98,7 @@ def _session(figures, accept_at=None):
     ``accept_at``: a tap that many seconds into a walk back, after the offer."""
     _, steps = plan.parse(_PLAN)
     sink = Collector()
-    app = App(_Board(), "T", steps, [sink], _Motion())
+    app = App(_Board(), "T", steps, [sink], StillMotion())
     app.start(0)
     e = app.engine
     t = 0
