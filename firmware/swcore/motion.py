@@ -6,8 +6,11 @@ preallocated buffers, so it can run in a sensor IRQ/task under ``heap_lock``.
 
 How it works, per sample:
 1. magnitude |a| by integer Newton square root seeded with the previous value;
-2. band-pass: minus a centred 0.5 s moving average (gravity, sensor offset and the
-   arm's once-per-stride swing), then a short moving average (~80 ms) against jitter;
+2. band-pass: minus a centred moving average (gravity, sensor offset, the arm's
+   once-per-stride swing), then a short moving average against jitter; two of them over
+   the same samples, centred alike: 0.8 s / 160 ms while walking (longer than a walking
+   step, so a pocket's double bump is one swing), 0.5 s / 80 ms once the rhythm is quick
+   and lands harder than the walk (sprints up to 240 steps/min);
 3. a step is the highest point of a swing above a threshold that adapts to the
    recent swings, at least a refractory time after the previous step;
 4. steps count only in a regular sequence (_CONFIRM_STEPS in a row with intervals
@@ -44,10 +47,13 @@ _THRESHOLD_PCT = const(20)        # threshold: this share of the recent swing he
 _MIN_INTERVAL_MS = const(240)     # no two steps closer than this while walking ...
 _MIN_RUN_INTERVAL_MS = const(190)  # ... or while running (240 steps/min, left and right unalike at the hip)
 _MAX_INTERVAL_MS = const(1300)    # slower than this is not walking
-_REFRACTORY_PCT = const(45)      # no second step within this share of the last interval
+_REFRACTORY_PCT = const(35)      # no second step within this share of the last interval
 _STRIDE_MS = const(800)          # a steady rhythm this slow is one foot's strides
 _CONFIRM_STEPS = const(4)         # steps in a row before any counts
 _QUICK_SPM = const(125)          # a run starts with the first of an unbroken line of steps this quick
+_QUICK_FILTER_SPM = const(140)  # the short band-pass from this rhythm up ...
+_QUICK_FILTER_OVER_WALK_PCT = const(125)  # ... with swings this much above the walking ones here
+_SOFT_BUMP_PCT = const(60)        # a bump softer than that within this share of a walking step is the same step
 _RUN_STEPS = const(4)             # running intervals in a row that start a bout
 _SLOW_STEPS = const(3)            # slow or easing intervals in a row that end a bout
 _SETTLE_STEPS = const(16)         # a run's first steps set its own level (no easing judged against it)
@@ -66,7 +72,10 @@ TUNABLE = ("REGULAR_PCT", "RUN_SPM", "RUN_HEIGHT_MG", "RUN_OVER_WALK_PCT", "EASE
 _STOP_GAP_MS = const(1200)        # no step for this long: stopped
 _LOW_STEPS = const(6)             # steps below the floor before the nudge
 
-_BASE_MS = const(500)             # high-pass window: keeps steps, drops gravity and strides
+_BASE_MS = const(500)             # high-pass window while the rhythm is quick (running) ...
+_WALK_BASE_MS = const(800)        # ... and otherwise: longer than a walking step, so it keeps it whole
+_SMOOTH_MS = const(80)            # jitter filter while running ...
+_WALK_SMOOTH_MS = const(160)      # ... and walking (a pocket's double bump per step is one swing)
 
 
 class MotionPipeline:
@@ -83,17 +92,27 @@ class MotionPipeline:
         self.ease_effort_pct = EASE_EFFORT_PCT
         if tune:
             self._tune(tune)
-        self.base_n = rate * _BASE_MS // 1000             # gravity/offset/stride average
+        # Two band-passes over the same samples, centred alike (so a step is at the same place in
+        # both): the long one while walking, the short one once the rhythm is quick.
+        self.base_n = rate * _WALK_BASE_MS // 1000        # gravity/offset/stride average (walking)
         self.base = array("h", [0] * self.base_n)
-        self.smooth_n = max(1, (rate * 80 + 500) // 1000)
-        self.smooth = array("h", [0] * self.smooth_n)
         self.half = self.base_n // 2
+        self.qbase_n = rate * _BASE_MS // 1000            # the same, running, inside the same ring
+        self.qin = self.qbase_n // 2 - self.half          # offsets from the newest sample (<= 0)
+        self.qout = self.qin - self.qbase_n
+        self.smooth_n = max(1, (rate * _WALK_SMOOTH_MS + 500) // 1000)
+        self.smooth = array("h", [0] * self.smooth_n)
+        self.qsmooth_n = max(1, (rate * _SMOOTH_MS + 500) // 1000)
+        self.qsmooth = array("h", [0] * self.smooth_n)
+        self.qs_in = -((self.smooth_n - self.qsmooth_n) // 2)   # offsets from the newest (<= 0)
+        self.qs_out = self.qs_in - self.qsmooth_n
         self.delay = self.half + (self.smooth_n - 1) // 2  # filter delay, samples
         self.min_iv = rate * _MIN_INTERVAL_MS // 1000
         self.min_run_iv = (rate * _MIN_RUN_INTERVAL_MS + 999) // 1000
         self.max_iv = rate * _MAX_INTERVAL_MS // 1000
         self.gap = rate * _STOP_GAP_MS // 1000
         self.quick_iv = rate * 60 // _QUICK_SPM
+        self.qf_iv16 = rate * 960 // _QUICK_FILTER_SPM
         self.stride_iv = rate * _STRIDE_MS // 1000 if _STRIDE_MS else 1 << 20
         self.cadence_floor = 0
         self.reset()
@@ -112,13 +131,20 @@ class MotionPipeline:
         self.ease_effort_pct = int(tune.get("EASE_EFFORT_PCT", EASE_EFFORT_PCT))
 
     def reset(self):
+        for ring in (self.base, self.smooth, self.qsmooth):
+            for i in range(len(ring)):
+                ring[i] = 0
         self.n = 0            # samples fed
         self.mag = 1000       # last magnitude (Newton seed)
         self.bi = 0
         self.bsum = 0
+        self.qbsum = 0
         self.bfill = 0
         self.si = 0
         self.ssum = 0
+        self.qssum = 0
+        self.quick_filter = False   # the short band-pass drives the step detector
+        self.swing_q = 0     # the short band-pass's top within the swing (the classifier's height)
         self.in_swing = False
         self.swing_max = 0
         self.swing_at = 0
@@ -145,6 +171,7 @@ class MotionPipeline:
         self.iv3 = 0
         self.h_mean = 0       # mean swing height over the recent steps
         self.walk_h = 0       # typical swing of the walking steps (0: none seen yet)
+        self.walk_iv = 0      # and their typical interval, samples
         self.stride_spm = 0   # cadence over the last two strides (four steps)
         self.ref_spm = 0      # the bout's own running level: stride cadence ...
         self.ref_effort = 0   # ... and stride cadence x swing / 64
@@ -227,20 +254,28 @@ class MotionPipeline:
                     break
                 m = m2
         self.mag = m
-        # 2. band-pass: minus the 1 s mean, then a short mean
+        # 2. band-pass: minus the centred mean, then a short mean (both band-passes)
         base = self.base
+        bn = self.base_n
         bi = self.bi
         self.bsum += m - base[bi]
         base[bi] = m
+        k = bi + self.qin               # the short window's newest sample and the one it drops
+        if k < 0:
+            k += bn
+        j = bi + self.qout
+        if j < 0:
+            j += bn
+        self.qbsum += base[k] - base[j]
         bi += 1
-        if bi == self.base_n:
+        if bi == bn:
             bi = 0
         self.bi = bi
-        if self.bfill < self.base_n:
+        if self.bfill < bn:
             self.bfill += 1
         c = bi - 1 - self.half          # the sample in the middle of the window
         if c < 0:
-            c += self.base_n
+            c += bn
         mc = base[c]                    # raw magnitude, in step with the filtered signal
         if mc >= _CONTACT_MG:
             self.iv_contact += 1
@@ -249,15 +284,31 @@ class MotionPipeline:
             d = 30000
         elif d < -30000:
             d = -30000
+        q = mc - self.qbsum // self.qbase_n
+        if q > 30000:
+            q = 30000
+        elif q < -30000:
+            q = -30000
+        sn = self.smooth_n
         sm = self.smooth
+        qs = self.qsmooth
         si = self.si
         self.ssum += d - sm[si]
         sm[si] = d
+        qs[si] = q
+        k = si + self.qs_in
+        if k < 0:
+            k += sn
+        j = si + self.qs_out
+        if j < 0:
+            j += sn
+        self.qssum += qs[k] - qs[j]
         si += 1
-        if si == self.smooth_n:
+        if si == sn:
             si = 0
         self.si = si
-        f = self.ssum // self.smooth_n
+        fq = self.qssum // self.qsmooth_n
+        f = fq if self.quick_filter else self.ssum // sn
         # 3. swings above the adaptive threshold
         thr = self.height * _THRESHOLD_PCT // 100
         if thr < _THRESHOLD_MIN_MG:
@@ -267,15 +318,23 @@ class MotionPipeline:
             if f > self.swing_max:
                 self.swing_max = f
                 self.swing_at = n
+            if fq > self.swing_q:
+                self.swing_q = fq
             if mc > self.swing_mag:
                 self.swing_mag = mc
             if f < thr >> 1:
                 self.in_swing = False
                 event = self._swing_end()
+                # the short band-pass once the rhythm is quick and lands harder than walking here
+                # (a pocket's double bump alone does not switch it: it lands like the walk)
+                self.quick_filter = self.state >= RUN or (
+                    self.seq > 1 and self.avg16 <= self.qf_iv16
+                    and self.h_mean * 100 >= self.walk_h * _QUICK_FILTER_OVER_WALK_PCT)
         elif f > thr and self.bfill == self.base_n:
             self.in_swing = True
             self.swing_max = f
             self.swing_at = n
+            self.swing_q = fq
             self.swing_mag = mc
         # 4. nothing for a while: stopped
         last = self.last_step
@@ -288,6 +347,7 @@ class MotionPipeline:
             self.seq = 0
             self.fast = 0
             self.last_step = -1
+            self.quick_filter = False
             self.height = self.height >> 1
         if event == NONE and self.pending != NONE:
             event = self.pending
@@ -297,7 +357,8 @@ class MotionPipeline:
 
     # ---- per step (still allocation-free) ---------------------------------
     def _swing_end(self):
-        h = self.swing_max
+        hs = self.swing_max
+        h = self.swing_q
         p = self.swing_at - self.delay
         last = self.last_step
         if last >= 0:
@@ -306,11 +367,15 @@ class MotionPipeline:
             least = self.min_run_iv if self.seq > 1 and self.avg16 <= self.quick_iv * 16 else self.min_iv
             if refractory < least:
                 refractory = least
+            if (not self.quick_filter and self.walk_iv and h * 100 < self.walk_h * _QUICK_FILTER_OVER_WALK_PCT
+                    and refractory < self.walk_iv * _SOFT_BUMP_PCT // 100):
+                # a soft bump this soon after a walking step is the same step (pocket, purse)
+                refractory = self.walk_iv * _SOFT_BUMP_PCT // 100
             if iv < refractory:
                 return NONE     # a second bump within one step
         else:
             iv = 0
-        self.height = (self.height * 3 + h) >> 2
+        self.height = (self.height * 3 + hs) >> 2
         self.last_step = p
         self.last_iv = iv
         if 0 < iv <= self.quick_iv:       # quick steps, regular or not: where a run may begin
@@ -391,6 +456,10 @@ class MotionPipeline:
         if self.seq >= _CONFIRM_STEPS and self.cadence_spm < _QUICK_SPM and self.state == WALK:
             # a walking step: how hard walking lands here
             self.walk_h = h if self.walk_h == 0 else self.walk_h + ((h - self.walk_h) >> 4)
+            a = self.avg16 >> 4
+            if a >= self.stride_iv:
+                a >>= 1         # strides: the step is half of it
+            self.walk_iv = a if self.walk_iv == 0 else self.walk_iv + ((a - self.walk_iv) >> 3)
         running = (self.cadence_spm >= self.run_spm and self.h_mean >= self.run_height_mg
                    and self.h_mean * 100 >= self.walk_h * self.run_over_walk_pct)
         if full4:
