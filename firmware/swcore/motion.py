@@ -44,16 +44,19 @@ STATE_NAMES = ("still", "walk", "run", "jog")
 _MAX_MG = const(16000)           # clamp: keeps every product a small int on 32-bit ports
 _THRESHOLD_MIN_MG = const(100)    # smallest swing that can be a step
 _THRESHOLD_PCT = const(20)        # threshold: this share of the recent swing height
+TRACK_PCT = 40                    # in a rhythm, a swing this share of the recent ones is a step even
+                                  # below _THRESHOLD_MIN_MG (soft steps: in hand on carpet)
 _MIN_INTERVAL_MS = const(240)     # no two steps closer than this while walking ...
 _MIN_RUN_INTERVAL_MS = const(190)  # ... or while running (240 steps/min, left and right unalike at the hip)
 _MAX_INTERVAL_MS = const(1300)    # slower than this is not walking
 _REFRACTORY_PCT = const(35)      # no second step within this share of the last interval
-_STRIDE_MS = const(800)          # a steady rhythm this slow is one foot's strides
+STRIDE_MS = 950                 # a steady rhythm this slow is one foot's strides (slow walkers step
+                                # at 0.7-0.9 s; a wrist showing strides at 1.0-1.1 s)
 _CONFIRM_STEPS = const(4)         # steps in a row before any counts
 _QUICK_SPM = const(125)          # a run starts with the first of an unbroken line of steps this quick
 _QUICK_FILTER_SPM = const(140)  # the short band-pass from this rhythm up ...
 _QUICK_FILTER_OVER_WALK_PCT = const(125)  # ... with swings this much above the walking ones here
-_SOFT_BUMP_PCT = const(60)        # a bump softer than that within this share of a walking step is the same step
+SOFT_BUMP_PCT = 60              # a bump softer than that within this share of a walking step is the same step
 _RUN_STEPS = const(4)             # running intervals in a row that start a bout
 _SLOW_STEPS = const(3)            # slow or easing intervals in a row that end a bout
 _SETTLE_STEPS = const(16)         # a run's first steps set its own level (no easing judged against it)
@@ -68,8 +71,10 @@ EASE_CAD_PCT = 88       # a rep ends when its stride cadence falls below this sh
 EASE_EFFORT_PCT = 75    # ... or its effort (stride cadence x swing) below this share (a walk-off or a
                         # jog-off), or its cadence to a walking one
 REGULAR_PCT = 45        # steps: consecutive intervals differ by at most this much
-TUNABLE = ("REGULAR_PCT", "RUN_SPM", "RUN_HEIGHT_MG", "RUN_OVER_WALK_PCT", "EASE_CAD_PCT", "EASE_EFFORT_PCT")
+TUNABLE = ("REGULAR_PCT", "RUN_SPM", "RUN_HEIGHT_MG", "RUN_OVER_WALK_PCT", "EASE_CAD_PCT", "EASE_EFFORT_PCT",
+           "TRACK_PCT", "STRIDE_MS", "SOFT_BUMP_PCT")
 _STOP_GAP_MS = const(1200)        # no step for this long: stopped
+_FORGET_WALK_MS = const(5000)     # standing this long forgets how the walk before it landed
 _LOW_STEPS = const(6)             # steps below the floor before the nudge
 
 _BASE_MS = const(500)             # high-pass window while the rhythm is quick (running) ...
@@ -90,8 +95,12 @@ class MotionPipeline:
         self.run_over_walk_pct = RUN_OVER_WALK_PCT
         self.ease_cad_pct = EASE_CAD_PCT
         self.ease_effort_pct = EASE_EFFORT_PCT
+        self.track_pct = TRACK_PCT
+        self.soft_bump_pct = SOFT_BUMP_PCT
+        stride_ms = STRIDE_MS
         if tune:
             self._tune(tune)
+            stride_ms = int(tune.get("STRIDE_MS", STRIDE_MS))
         # Two band-passes over the same samples, centred alike (so a step is at the same place in
         # both): the long one while walking, the short one once the rhythm is quick.
         self.base_n = rate * _WALK_BASE_MS // 1000        # gravity/offset/stride average (walking)
@@ -111,9 +120,10 @@ class MotionPipeline:
         self.min_run_iv = (rate * _MIN_RUN_INTERVAL_MS + 999) // 1000
         self.max_iv = rate * _MAX_INTERVAL_MS // 1000
         self.gap = rate * _STOP_GAP_MS // 1000
+        self.forget_n = rate * _FORGET_WALK_MS // 1000
         self.quick_iv = rate * 60 // _QUICK_SPM
         self.qf_iv16 = rate * 960 // _QUICK_FILTER_SPM
-        self.stride_iv = rate * _STRIDE_MS // 1000 if _STRIDE_MS else 1 << 20
+        self.stride_iv = rate * stride_ms // 1000
         self.cadence_floor = 0
         self.reset()
 
@@ -129,6 +139,8 @@ class MotionPipeline:
         self.run_over_walk_pct = int(tune.get("RUN_OVER_WALK_PCT", RUN_OVER_WALK_PCT))
         self.ease_cad_pct = int(tune.get("EASE_CAD_PCT", EASE_CAD_PCT))
         self.ease_effort_pct = int(tune.get("EASE_EFFORT_PCT", EASE_EFFORT_PCT))
+        self.track_pct = int(tune.get("TRACK_PCT", TRACK_PCT))
+        self.soft_bump_pct = int(tune.get("SOFT_BUMP_PCT", SOFT_BUMP_PCT))
 
     def reset(self):
         for ring in (self.base, self.smooth, self.qsmooth):
@@ -172,6 +184,7 @@ class MotionPipeline:
         self.h_mean = 0       # mean swing height over the recent steps
         self.walk_h = 0       # typical swing of the walking steps (0: none seen yet)
         self.walk_iv = 0      # and their typical interval, samples
+        self.stopped_at = 0   # when the last stop was seen (sample)
         self.stride_spm = 0   # cadence over the last two strides (four steps)
         self.ref_spm = 0      # the bout's own running level: stride cadence ...
         self.ref_effort = 0   # ... and stride cadence x swing / 64
@@ -311,8 +324,13 @@ class MotionPipeline:
         f = fq if self.quick_filter else self.ssum // sn
         # 3. swings above the adaptive threshold
         thr = self.height * _THRESHOLD_PCT // 100
-        if thr < _THRESHOLD_MIN_MG:
-            thr = _THRESHOLD_MIN_MG
+        least = _THRESHOLD_MIN_MG
+        if self.seq >= _CONFIRM_STEPS:      # in a rhythm: a step like the recent ones, however soft
+            least = self.height * self.track_pct // 100
+            if least > _THRESHOLD_MIN_MG:
+                least = _THRESHOLD_MIN_MG
+        if thr < least:
+            thr = least
         event = NONE
         if self.in_swing:
             if f > self.swing_max:
@@ -347,6 +365,7 @@ class MotionPipeline:
             self.seq = 0
             self.fast = 0
             self.last_step = -1
+            self.stopped_at = n - self.delay
             self.quick_filter = False
             self.height = self.height >> 1
         if event == NONE and self.pending != NONE:
@@ -368,13 +387,18 @@ class MotionPipeline:
             if refractory < least:
                 refractory = least
             if (not self.quick_filter and self.walk_iv and h * 100 < self.walk_h * _QUICK_FILTER_OVER_WALK_PCT
-                    and refractory < self.walk_iv * _SOFT_BUMP_PCT // 100):
+                    and refractory < self.walk_iv * self.soft_bump_pct // 100):
                 # a soft bump this soon after a walking step is the same step (pocket, purse)
-                refractory = self.walk_iv * _SOFT_BUMP_PCT // 100
+                refractory = self.walk_iv * self.soft_bump_pct // 100
             if iv < refractory:
                 return NONE     # a second bump within one step
         else:
             iv = 0
+            if self.n - self.delay - self.stopped_at > self.forget_n:
+                # a stand this long (the top of the hill): judge what comes next afresh, not
+                # against the walking seen before it
+                self.walk_h = 0
+                self.walk_iv = 0
         self.height = (self.height * 3 + hs) >> 2
         self.last_step = p
         self.last_iv = iv
