@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from host_tools import firmware, compose  # noqa: E402
-from host_tools.analyze import analyze_samples, trace_samples  # noqa: E402
+from host_tools.analyze import TUNABLE, analyze_samples, trace_samples  # noqa: E402
 from swcore import motion  # noqa: E402
 
 TRACES = compose.TRACES_DIR
@@ -44,7 +44,7 @@ RATES = (25, 50, 100)
 
 # The leave-one-person-out grid: one constant at a time around the shipped value (the others
 # stay shipped), so a held-out person can only move a constant the others' data also moves.
-DEFAULTS = {name: getattr(motion, name) for name in motion.TUNABLE}
+DEFAULTS = {name: getattr(motion, name) for name in TUNABLE}
 GRID = {"REGULAR_PCT": (35, 55), "RUN_HEIGHT_MG": (650, 950), "EASE_CAD_PCT": (85, 91),
         "TRACK_PCT": (30, 50), "STRIDE_MS": (850, 1050), "SOFT_BUMP_PCT": (50, 70)}
 

@@ -12,10 +12,29 @@ from swcore.motion import MotionPipeline, MOVE_STOP, RUN, STATE_NAMES
 from swcore.trace import TraceReader, TraceError
 
 
+# The firmware constants the benchmark's leave-one-person-out search may override.
+TUNABLE = ("REGULAR_PCT", "RUN_SPM", "RUN_HEIGHT_MG", "RUN_OVER_WALK_PCT", "EASE_CAD_PCT", "EASE_EFFORT_PCT",
+           "TRACK_PCT", "STRIDE_MS", "SOFT_BUMP_PCT")
+
+
+def tuned_pipeline(rate, tune=None):
+    """A MotionPipeline with constants of TUNABLE overridden (``{name: value}``); the firmware
+    keeps no code for it."""
+    p = MotionPipeline(rate)
+    for name, value in (tune or {}).items():
+        if name not in TUNABLE:
+            raise ValueError("motion: %s is not a tunable constant" % name)
+        if name == "STRIDE_MS":
+            p.stride_iv = p.rate * int(value) // 1000
+        else:
+            setattr(p, name.lower(), int(value))
+    return p
+
+
 def analyze_samples(samples, rate, tune=None):
     """Feed (ax, ay, az) samples; returns the result dict (docs/motion.md). ``tune``: constants of
-    swcore.motion.TUNABLE to override (the benchmark's leave-one-person-out search)."""
-    p = MotionPipeline(rate, tune)
+    TUNABLE to override (the benchmark's leave-one-person-out search)."""
+    p = tuned_pipeline(rate, tune)
     reps = []
     activity = []
     state = p.state

@@ -53,17 +53,21 @@ _REFRACTORY_PCT = const(35)      # no second step within this share of the last 
 STRIDE_MS = 950                 # a steady rhythm this slow is one foot's strides (slow walkers step
                                 # at 0.7-0.9 s; a wrist showing strides at 1.0-1.1 s)
 _CONFIRM_STEPS = const(4)         # steps in a row before any counts
+_WALK_LEARN_STEPS = const(8)      # regular walking steps before they teach how walking lands
 _QUICK_SPM = const(125)          # a run starts with the first of an unbroken line of steps this quick
 _QUICK_FILTER_SPM = const(140)  # the short band-pass from this rhythm up ...
 _QUICK_FILTER_OVER_WALK_PCT = const(125)  # ... with swings this much above the walking ones here
 SOFT_BUMP_PCT = 60              # a bump softer than that within this share of a walking step is the same step
+_STRIDES_FIRST = const(8)         # at most this many strides before a run's rhythm shows
 _RUN_STEPS = const(4)             # running intervals in a row that start a bout
 _SLOW_STEPS = const(3)            # slow or easing intervals in a row that end a bout
 _SETTLE_STEPS = const(16)         # a run's first steps set its own level (no easing judged against it)
 _CONTACT_MG = const(1000)         # above 1 g: the body is being held up (ground contact), below: flight
 
 # The run classifier (see docs/motion.md): all three must hold, over the recent steps.
-# Names in TUNABLE can be overridden per pipeline (the benchmark's leave-one-person-out search).
+# Constants without a leading underscore are copied into a lowercase attribute of each pipeline
+# (STRIDE_MS: stride_iv, in samples), which the benchmark's leave-one-person-out search
+# overrides (host_tools.analyze.tuned_pipeline).
 RUN_SPM = 145           # cadence: walking stays below, the slowest jog above
 RUN_HEIGHT_MG = 800     # mean swing of the gravity-removed magnitude: a run lands at least this hard ...
 RUN_OVER_WALK_PCT = 150  # ... and this much harder than the walking steps seen at the same placement
@@ -71,8 +75,6 @@ EASE_CAD_PCT = 88       # a rep ends when its stride cadence falls below this sh
 EASE_EFFORT_PCT = 75    # ... or its effort (stride cadence x swing) below this share (a walk-off or a
                         # jog-off), or its cadence to a walking one
 REGULAR_PCT = 45        # steps: consecutive intervals differ by at most this much
-TUNABLE = ("REGULAR_PCT", "RUN_SPM", "RUN_HEIGHT_MG", "RUN_OVER_WALK_PCT", "EASE_CAD_PCT", "EASE_EFFORT_PCT",
-           "TRACK_PCT", "STRIDE_MS", "SOFT_BUMP_PCT")
 _STOP_GAP_MS = const(1200)        # no step for this long: stopped
 _FORGET_WALK_MS = const(5000)     # standing this long forgets how the walk before it landed
 _LOW_STEPS = const(6)             # steps below the floor before the nudge
@@ -84,7 +86,7 @@ _WALK_SMOOTH_MS = const(160)      # ... and walking (a pocket's double bump per 
 
 
 class MotionPipeline:
-    def __init__(self, rate_hz, tune=None):
+    def __init__(self, rate_hz):
         rate = int(rate_hz)
         if rate < 10 or rate > 400:
             raise ValueError("motion: sensor rate %s Hz is outside 10..400" % rate_hz)
@@ -97,10 +99,6 @@ class MotionPipeline:
         self.ease_effort_pct = EASE_EFFORT_PCT
         self.track_pct = TRACK_PCT
         self.soft_bump_pct = SOFT_BUMP_PCT
-        stride_ms = STRIDE_MS
-        if tune:
-            self._tune(tune)
-            stride_ms = int(tune.get("STRIDE_MS", STRIDE_MS))
         # Two band-passes over the same samples, centred alike (so a step is at the same place in
         # both): the long one while walking, the short one once the rhythm is quick.
         self.base_n = rate * _WALK_BASE_MS // 1000        # gravity/offset/stride average (walking)
@@ -123,24 +121,9 @@ class MotionPipeline:
         self.forget_n = rate * _FORGET_WALK_MS // 1000
         self.quick_iv = rate * 60 // _QUICK_SPM
         self.qf_iv16 = rate * 960 // _QUICK_FILTER_SPM
-        self.stride_iv = rate * stride_ms // 1000
+        self.stride_iv = rate * STRIDE_MS // 1000
         self.cadence_floor = 0
         self.reset()
-
-    def _tune(self, tune):
-        """Override constants of TUNABLE (the benchmark's search). Kept out of __init__: with the
-        dict read there, feed() measured about twice as slow on the unix port (cause not found)."""
-        for name in tune:
-            if name not in TUNABLE:
-                raise ValueError("motion: %s is not a tunable constant" % name)
-        self.regular_pct = int(tune.get("REGULAR_PCT", REGULAR_PCT))
-        self.run_spm = int(tune.get("RUN_SPM", RUN_SPM))
-        self.run_height_mg = int(tune.get("RUN_HEIGHT_MG", RUN_HEIGHT_MG))
-        self.run_over_walk_pct = int(tune.get("RUN_OVER_WALK_PCT", RUN_OVER_WALK_PCT))
-        self.ease_cad_pct = int(tune.get("EASE_CAD_PCT", EASE_CAD_PCT))
-        self.ease_effort_pct = int(tune.get("EASE_EFFORT_PCT", EASE_EFFORT_PCT))
-        self.track_pct = int(tune.get("TRACK_PCT", TRACK_PCT))
-        self.soft_bump_pct = int(tune.get("SOFT_BUMP_PCT", SOFT_BUMP_PCT))
 
     def reset(self):
         for ring in (self.base, self.smooth, self.qsmooth):
@@ -172,6 +155,13 @@ class MotionPipeline:
         self.state_since = 0  # sample the state really began
         self.quick = 0        # quick intervals in a row, regular or not
         self.quick_from = 0   # first step of those
+        self.prev_seq = 0     # the regular sequence before the current one: its length, ...
+        self.prev_avg16 = 0   # ... typical interval, ...
+        self.prev_end = -1    # ... last step ...
+        self.prev_hard = -1   # ... and the first of the hard landings it ended with (-1: none)
+        self.prev_hard_n = 0
+        self.hard = 0         # hard landings (a run's) in a line, up to this step
+        self.hard_from = 0
         self.fast = 0         # running intervals in a row
         self.fast_from = 0    # first step of that streak
         self.fast_peak = 0    # highest magnitude within the streak
@@ -436,6 +426,14 @@ class MotionPipeline:
                 self.seq += 1
                 self.doubled = True
             elif iv <= self.max_iv:
+                # the rhythm before, kept: a run from standing may show its first strides only
+                self.prev_seq = self.seq
+                self.prev_avg16 = self.avg16
+                self.prev_end = last
+                self.prev_hard = -1
+                if self.hard and self.hard < self.seq:   # a line of them inside that sequence
+                    self.prev_hard = self.hard_from
+                    self.prev_hard_n = self.hard
                 self.seq = 2    # this interval may start a new regular run
                 self.seq_from = last
                 self.avg16 = iv * 16
@@ -464,6 +462,12 @@ class MotionPipeline:
         elif self.seq > _CONFIRM_STEPS:
             self.steps += counted
         self.cadence_spm = 960 * self.rate // self.avg16
+        if h >= self.run_height_mg:
+            if self.hard == 0:
+                self.hard_from = p
+            self.hard += 1
+        else:
+            self.hard = 0
         # 5. bouts. The classifier looks at the last few steps: cadence (by the mean interval:
         # left and right steps often differ) and swing height, against the walking steps seen here.
         hp = self.prev_h
@@ -477,7 +481,12 @@ class MotionPipeline:
         full4 = piv > 0 and self.iv2 > 0 and self.iv3 > 0
         self.iv3 = self.iv2
         self.iv2 = piv
-        if self.seq >= _CONFIRM_STEPS and self.cadence_spm < _QUICK_SPM and self.state == WALK:
+        if full4:
+            self.stride_spm = 240 * self.rate // iv4
+        if (self.seq >= _WALK_LEARN_STEPS and self.cadence_spm < _QUICK_SPM and self.state == WALK
+                and self.stride_spm < _QUICK_SPM):
+            # (a run from standing can show a walk's rhythm for its first strides: only a walk that
+            # lasts teaches how walking lands here)
             # a walking step: how hard walking lands here
             self.walk_h = h if self.walk_h == 0 else self.walk_h + ((h - self.walk_h) >> 4)
             a = self.avg16 >> 4
@@ -486,8 +495,6 @@ class MotionPipeline:
             self.walk_iv = a if self.walk_iv == 0 else self.walk_iv + ((a - self.walk_iv) >> 3)
         running = (self.cadence_spm >= self.run_spm and self.h_mean >= self.run_height_mg
                    and self.h_mean * 100 >= self.walk_h * self.run_over_walk_pct)
-        if full4:
-            self.stride_spm = 240 * self.rate // iv4
         if self.state == RUN:
             # the rep's own level against the last strides (two steps: left and right alike)
             effort = self.stride_spm * self.h_mean >> 6
@@ -502,6 +509,8 @@ class MotionPipeline:
                 easing = (self.cadence_spm < self.run_spm or self.stride_spm * 100 < self.ref_spm * self.ease_cad_pct
                           or effort * 100 < self.ref_effort * self.ease_effort_pct
                           or (d & 1) + (d >> 1 & 1) + (d >> 2 & 1) + (d >> 3) >= 2)
+            if self.doubled:    # a step too weak to see is no evidence of the rep's level: if the
+                easing = True   # run goes on it still counts, if it ends the rep ended before it
             if not easing:   # the level follows a rising effort (slowly: not the jitter of the
                 # rate's sampling) and a fading one slower still: at most 1 step/min every 4
                 # steps (a runner tiring over minutes, not a jog-off)
@@ -560,6 +569,13 @@ class MotionPipeline:
                 if self.quick > self.fast:    # the rhythm settled a step or two into the run
                     start = self.quick_from
                     steps = self.quick + 1
+                a = self.prev_avg16
+                if (self.prev_hard >= 0 and self.prev_end == start and self.prev_seq <= _STRIDES_FIRST
+                        and 3 * self.avg16 <= 2 * a and 2 * a <= 5 * self.avg16):
+                    # hard landings at half this rhythm just before it: the run's first strides,
+                    # the other foot too weak to see at its start
+                    start = self.prev_hard
+                    steps += 2 * self.prev_hard_n
                 if self.armed and start < self.arm_at:
                     start = self.arm_at
                 self.state = RUN
