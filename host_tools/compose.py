@@ -46,6 +46,7 @@ MAX_MG = 16000              # the sensors' +-16 g range: a harder landing clips 
 
 # How a rep is run and how it ends (``--variant``); "mixed" draws one of these for each rep.
 VARIANTS = ("plain", "short", "fast", "walkoff", "jogoff")
+MAX_PACE = 1.45      # the fastest a stretch of the run is played
 #            run s      speed        landing  after the run
 _VARIANT = {"plain": ((12, 25), (1.0, 1.0), (1.0, 1.0), "still"),
             "short": ((8, 12), (1.0, 1.1), (1.0, 1.0), "still"),
@@ -249,16 +250,19 @@ def compose(seed, rate=50, sprints=6, warmup=True, variant="plain"):
         if after == "jog":               # the jog (the run at its own pace) at most 0.78 of the sprint's cadence
             jog_s = rng.uniform(8, 20)
             jog_window, jog_cadence = c.pick_run(jog_s, stretches)
+        paced = after == "jog" or kind == "fast"     # the pace follows from the cadence found
         for _ in range(50):
-            window, cadence = c.pick_run(seconds, stretches, pace)
+            # (a paced rep measures its cadence over room for the fastest pace, then takes the
+            # start of it: the cadence is the one of the stretch it plays)
+            window, cadence = c.pick_run(seconds, stretches, MAX_PACE if paced else pace)
             if after == "jog":
                 pace = max(pace, jog_cadence / (0.78 * cadence))
             elif kind == "fast":
                 pace = rng.uniform(190, 215) / cadence
-            if 1.0 <= pace <= 1.45 and cadence * pace <= 240:
+            if 1.0 <= pace <= MAX_PACE and cadence * pace <= 240:
                 break
             pace = rng.uniform(*speed)
-        window, _ = c.pick_run(seconds, stretches, pace) if window[1] - window[0] < seconds * pace else (window, 0)
+        window = (window[0], window[0] + seconds * pace)
         start, end = c.run(seconds, stretches, pace, rng.uniform(*gain), window=window)
         rep = {"start_s": round(start, 3), "end_s": round(end, 3), "go_s": round(go, 3), "variant": kind,
                "cadence_spm": round(cadence * pace)}

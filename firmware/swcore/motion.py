@@ -62,6 +62,7 @@ _STRIDES_FIRST = const(8)         # at most this many strides before a run's rhy
 _RUN_STEPS = const(4)             # running intervals in a row that start a bout
 _SLOW_STEPS = const(3)            # slow or easing intervals in a row that end a bout
 _SETTLE_STEPS = const(16)         # a run's first steps set its own level (no easing judged against it)
+_FINE_STEP_SAMPLES = const(10)    # a step this many samples long or more shows its swing's true height
 _CONTACT_MG = const(1000)         # above 1 g: the body is being held up (ground contact), below: flight
 
 # The run classifier (see docs/motion.md): all three must hold, over the recent steps.
@@ -497,7 +498,10 @@ class MotionPipeline:
                    and self.h_mean * 100 >= self.walk_h * self.run_over_walk_pct)
         if self.state == RUN:
             # the rep's own level against the last strides (two steps: left and right alike)
-            effort = self.stride_spm * self.h_mean >> 6
+            hm = self.h_mean
+            if self.avg16 >= _FINE_STEP_SAMPLES * 16:   # enough samples a step to trust the last stride's
+                hm = (hm + ((h + hp) >> 1)) >> 1        # swings: the effort follows it faster
+            effort = self.stride_spm * hm >> 6
             # a step too weak to see now and then is running; two in four steps is a walk's rhythm
             d = self.dbl_hist = ((self.dbl_hist << 1) | (1 if self.doubled else 0)) & 15
             if self.bout_steps < _SETTLE_STEPS:     # the first steps set the rep's level
