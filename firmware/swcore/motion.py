@@ -183,6 +183,8 @@ class MotionPipeline:
         self.contact_n = 0    # samples of the bout's steps above 1 g (ground-contact proxy)
         self.iv_contact = 0   # samples above 1 g since the last step
         self.slow = 0         # slow intervals in a row during a bout
+        self.held = False     # the last step was at the level, but among easing ones
+        self.held_n = 0       # such steps since the last one at the level
         self.slow_contact = 0
         self.last_fast = 0    # last running step of the bout
         self.cadence_spm = 0  # from the typical interval
@@ -515,6 +517,14 @@ class MotionPipeline:
                           or (d & 1) + (d >> 1 & 1) + (d >> 2 & 1) + (d >> 3) >= 2)
             if self.doubled:    # a step too weak to see is no evidence of the rep's level: if the
                 easing = True   # run goes on it still counts, if it ends the rep ended before it
+            if not easing and self.slow and not self.held and not self.held_n:
+                # one step at the level among easing ones is not yet the run going on: a walk's
+                # double bumps can look like one now and then (E L E E ends the rep before the
+                # first E; E L L and E L E L, a weak foot at 25 Hz, are the run going on)
+                self.held = True
+                self.held_n += 1
+                self.slow_contact += contact
+                return event
             if not easing:   # the level follows a rising effort (slowly: not the jitter of the
                 # rate's sampling) and a fading one slower still: at most 1 step/min every 4
                 # steps (a runner tiring over minutes, not a jog-off)
@@ -532,16 +542,19 @@ class MotionPipeline:
                     d = effort - self.ref_effort
                     self.ref_effort += (d + 15) >> 4 if d > 0 else -((-d + 63) >> 6)
                 self.last_fast = p
-                self.bout_steps += 1 + self.slow   # slow steps that did not end the bout
+                self.bout_steps += 1 + self.slow + self.held_n   # slow steps that did not end the bout
                 self.contact_n += contact + self.slow_contact
                 self.slow = 0
                 self.slow_contact = 0
+                self.held = False
+                self.held_n = 0
                 if self.cadence_spm > self.bout_peak_spm:
                     self.bout_peak_spm = self.cadence_spm
                 if self.swing_mag > self.bout_peak_mg:
                     self.bout_peak_mg = self.swing_mag
                 event = self._check_floor()
             else:
+                self.held = False
                 self.slow += 1
                 self.slow_contact += contact
                 if self.slow >= _SLOW_STEPS:
@@ -621,6 +634,8 @@ class MotionPipeline:
         self.slow = 0
         self.slow_contact = 0
         self.contact_n = 0
+        self.held = False
+        self.held_n = 0
         self.low = 0
         self.low_sent = False
 
