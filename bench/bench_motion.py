@@ -357,7 +357,7 @@ def report(rate, seeds):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rate", type=int, action="append", help="sensor rate, Hz (repeatable; default 25, 50, 100)")
-    ap.add_argument("--seeds", type=int, default=2, help="composed sessions per variant (default 2)")
+    ap.add_argument("--seeds", type=int, default=4, help="composed sessions per variant (default 4)")
     ap.add_argument("--json", help="also write the figures to this file")
     args = ap.parse_args(argv)
     if not TRACES.is_dir():
