@@ -144,7 +144,7 @@ class MotionPipeline:
         self.in_swing = False
         self.swing_max = 0
         self.swing_at = 0
-        self.swing_mag = 0
+        self.swing_mag = 0    # highest raw magnitude since the last step (the landing's peak)
         self.height = 0       # recent swing height (filtered mg), for the adaptive threshold
         self.last_step = -1   # sample of the last candidate step
         self.last_iv = 0
@@ -325,14 +325,14 @@ class MotionPipeline:
         if thr < least:
             thr = least
         event = NONE
+        if mc > self.swing_mag:         # the landing's peak: it comes before the swing's top rises
+            self.swing_mag = mc
         if self.in_swing:
             if f > self.swing_max:
                 self.swing_max = f
                 self.swing_at = n
             if fq > self.swing_q:
                 self.swing_q = fq
-            if mc > self.swing_mag:
-                self.swing_mag = mc
             if f < thr >> 1:
                 self.in_swing = False
                 event = self._swing_end()
@@ -346,7 +346,6 @@ class MotionPipeline:
             self.swing_max = f
             self.swing_at = n
             self.swing_q = fq
-            self.swing_mag = mc
         # 4. nothing for a while: stopped
         last = self.last_step
         if last >= 0 and n - self.delay - last > self.gap and not self.in_swing:
@@ -394,6 +393,8 @@ class MotionPipeline:
                 self.walk_iv = 0
         self.height = (self.height * 3 + hs) >> 2
         self.last_step = p
+        landing = self.swing_mag          # the highest magnitude since the step before
+        self.swing_mag = 0
         self.last_iv = iv
         if 0 < iv <= self.quick_iv:       # quick steps, regular or not: where a run may begin
             if self.quick == 0:
@@ -550,8 +551,8 @@ class MotionPipeline:
                 self.held_n = 0
                 if self.cadence_spm > self.bout_peak_spm:
                     self.bout_peak_spm = self.cadence_spm
-                if self.swing_mag > self.bout_peak_mg:
-                    self.bout_peak_mg = self.swing_mag
+                if landing > self.bout_peak_mg:
+                    self.bout_peak_mg = landing
                 event = self._check_floor()
             else:
                 self.held = False
@@ -576,10 +577,10 @@ class MotionPipeline:
         if running:
             if self.fast == 0:
                 self.fast_from = last
-                self.fast_peak = self.swing_mag
+                self.fast_peak = landing
             self.fast += 1
-            if self.swing_mag > self.fast_peak:
-                self.fast_peak = self.swing_mag
+            if landing > self.fast_peak:
+                self.fast_peak = landing
             if self.fast >= _RUN_STEPS and self.seq >= _RUN_STEPS:
                 start = self.fast_from
                 steps = self.fast + 1
