@@ -42,7 +42,9 @@ JOG = const(3)      # still running, but a rep eased off below its own level: no
 STATE_NAMES = ("still", "walk", "run", "jog")
 
 _MAX_MG = const(16000)           # clamp: keeps every product a small int on 32-bit ports
-_THRESHOLD_MIN_MG = const(100)    # smallest swing that can be a step
+_THRESHOLD_MIN_MG = const(75)     # smallest swing that can be a step ...
+_SOFT_SWING_MG = const(100)       # ... and below this, a rhythm needs _SOFT_CONFIRM_STEPS to count
+_SOFT_CONFIRM_STEPS = const(6)
 _THRESHOLD_PCT = const(20)        # threshold: this share of the recent swing height
 TRACK_PCT = 40                    # in a rhythm, a swing this share of the recent ones is a step even
                                   # below _THRESHOLD_MIN_MG (soft steps: in hand on carpet)
@@ -150,6 +152,7 @@ class MotionPipeline:
         self.last_iv = 0
         self.avg16 = 0        # typical interval of the current sequence, 1/16 samples
         self.seq = 0          # candidate steps in the current regular sequence
+        self.need = _CONFIRM_STEPS  # steps in a row before they count (more for soft ones)
         self.seq_from = 0     # its first step
         self.steps = 0        # counted steps
         self.state = STILL
@@ -318,7 +321,7 @@ class MotionPipeline:
         # 3. swings above the adaptive threshold
         thr = self.height * _THRESHOLD_PCT // 100
         least = _THRESHOLD_MIN_MG
-        if self.seq >= _CONFIRM_STEPS:      # in a rhythm: a step like the recent ones, however soft
+        if self.seq >= self.need:           # in a rhythm: a step like the recent ones, however soft
             least = self.height * self.track_pct // 100
             if least > _THRESHOLD_MIN_MG:
                 least = _THRESHOLD_MIN_MG
@@ -423,8 +426,10 @@ class MotionPipeline:
                 self.seq += 1
                 self.avg16 += (iv * 16 - self.avg16) >> 2
             elif (self.seq >= _CONFIRM_STEPS and iv - avg * 2 <= tol and avg * 2 - iv <= tol
-                  and not (self.state == RUN and (doubled or 4 * (iv - avg * 2) > avg or 4 * (avg * 2 - iv) > avg))):
-                # (while running: only a close double, and never twice running: that is a walk)
+                  and not (self.state == RUN and (doubled or 4 * (iv - avg * 2) > avg or 4 * (avg * 2 - iv) > avg))
+                  and (self.state >= RUN or self.avg16 > self.qf_iv16)):
+                # (while running: only a close double, and never twice running: that is a walk;
+                # not running, a rhythm this quick is double bumps: the long interval is the step)
                 counted = 2     # one step too weak to see: count it, keep the rhythm
                 iv >>= 1        # (and take it as two steps below)
                 self.seq += 1
@@ -441,6 +446,7 @@ class MotionPipeline:
                 self.seq = 2    # this interval may start a new regular run
                 self.seq_from = last
                 self.avg16 = iv * 16
+                self.need = _CONFIRM_STEPS if self.height >= _SOFT_SWING_MG else _SOFT_CONFIRM_STEPS
             else:
                 self.seq = 1
                 self.seq_from = p
@@ -450,6 +456,7 @@ class MotionPipeline:
             self.seq = 2
             self.seq_from = last
             self.avg16 = iv * 16
+            self.need = _CONFIRM_STEPS if self.height >= _SOFT_SWING_MG else _SOFT_CONFIRM_STEPS
         else:
             self.seq = 1
             self.seq_from = p
@@ -458,12 +465,12 @@ class MotionPipeline:
         if self.avg16 >= self.stride_iv * 16:
             counted += counted  # this slow a rhythm is strides, the other foot too weak to see
         event = NONE
-        if self.seq == _CONFIRM_STEPS:
-            self.steps += _CONFIRM_STEPS
+        if self.seq == self.need:
+            self.steps += self.need
             if self.state == STILL:
                 self.state = WALK
                 self.state_since = self.seq_from
-        elif self.seq > _CONFIRM_STEPS:
+        elif self.seq > self.need:
             self.steps += counted
         self.cadence_spm = 960 * self.rate // self.avg16
         if h >= self.run_height_mg:
