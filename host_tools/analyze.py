@@ -37,7 +37,7 @@ def analyze_samples(samples, rate, tune=None):
     p = tuned_pipeline(rate, tune)
     reps = []
     activity = []
-    state = p.state
+    state = p.activity()
     seg_start = 0
     feed = p.feed
     n = 0
@@ -53,13 +53,14 @@ def analyze_samples(samples, rate, tune=None):
         code = feed(x, y, z)
         if code == MOVE_STOP:
             reps.append(rep_from(p.bout_end))
-        if p.state != state:
+        now = p.activity()
+        if now != state:
             since = max(p.state_since - 1, seg_start)
             if since > seg_start:
                 activity.append((seg_start, since, state))
             seg_start = since
-            state = p.state
-    if p.state == RUN:   # the trace ends mid-run: the bout ends with it
+            state = now
+    if p.state == RUN and p.announced:   # the trace ends mid-run: the bout ends with it
         reps.append(rep_from(p.last_fast))
     if n > seg_start:
         activity.append((seg_start, n, state))

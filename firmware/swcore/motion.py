@@ -63,6 +63,7 @@ SOFT_BUMP_PCT = 60              # a bump softer than that within this share of a
 _STRIDES_FIRST = const(8)         # at most this many strides before a run's rhythm shows
 _RUN_STEPS = const(4)             # running intervals in a row that start a bout
 _SLOW_STEPS = const(3)            # slow or easing intervals in a row that end a bout
+_REP_MIN_STEPS = const(16)        # a run is reported once it lasts this many steps (a rattle does not)
 _SETTLE_STEPS = const(16)         # a run's first steps set its own level (no easing judged against it)
 _FINE_STEP_SAMPLES = const(10)    # a step this many samples long or more shows its swing's true height
 _CONTACT_MG = const(1000)         # above 1 g: the body is being held up (ground contact), below: flight
@@ -198,6 +199,7 @@ class MotionPipeline:
         self.bout_peak_spm = 0
         self.bout_peak_mg = 0
         self.bouts = 0
+        self.announced = False  # the current bout was reported (MOVE_START)
         self.armed = False
         self.arm_at = 0
         self.low = 0
@@ -217,6 +219,7 @@ class MotionPipeline:
         if self.state == RUN or self.state == JOG:   # already running at the tap: the rep starts now
             self.state = RUN
             self._start_bout(self.n)
+            self.announced = True
             self.pending = MOVE_START
             self.pending_lag = 0
 
@@ -237,8 +240,15 @@ class MotionPipeline:
                 "moving_ms": span * 1000 // self.rate,
                 "contact_ms": contact}
 
+    def activity(self):
+        """The state as reported: a run not yet announced (MOVE_START), or one too short to be
+        (a rattle), is still walking."""
+        if self.state >= RUN and not self.announced:
+            return WALK
+        return self.state
+
     def state_name(self):
-        return STATE_NAMES[self.state]
+        return STATE_NAMES[self.activity()]
 
     # ---- the hot path ----------------------------------------------------------
     def feed(self, ax, ay, az):
@@ -288,16 +298,8 @@ class MotionPipeline:
         mc = base[c]                    # raw magnitude, in step with the filtered signal
         if mc >= _CONTACT_MG:
             self.iv_contact += 1
-        d = mc - self.bsum // self.bfill
-        if d > 30000:
-            d = 30000
-        elif d < -30000:
-            d = -30000
+        d = mc - self.bsum // self.bfill     # (|a| <= 16 g and the means >= 0: both fit an 'h')
         q = mc - self.qbsum // self.qbase_n
-        if q > 30000:
-            q = 30000
-        elif q < -30000:
-            q = -30000
         sn = self.smooth_n
         sm = self.smooth
         qs = self.qsmooth
@@ -560,7 +562,13 @@ class MotionPipeline:
                     self.bout_peak_spm = self.cadence_spm
                 if landing > self.bout_peak_mg:
                     self.bout_peak_mg = landing
-                event = self._check_floor()
+                if not self.announced:
+                    if self.bout_steps >= _REP_MIN_STEPS:   # it lasted: a run, not a purse's rattle
+                        self.announced = True
+                        self.lag = self.n - self.bout_start
+                        event = MOVE_START
+                else:
+                    event = self._check_floor()
             else:
                 self.held = False
                 self.slow += 1
@@ -613,9 +621,7 @@ class MotionPipeline:
                 self.stride_spm = self.cadence_spm
                 self.ref_spm = self.cadence_spm
                 self.ref_effort = self.cadence_spm * self.h_mean >> 6
-                self.last_fast = p
-                self.lag = self.n - start
-                event = MOVE_START
+                self.last_fast = p      # MOVE_START once it lasts (_REP_MIN_STEPS)
         else:
             self.fast = 0
         return event
@@ -646,11 +652,14 @@ class MotionPipeline:
         self.held_n = 0
         self.low = 0
         self.low_sent = False
+        self.announced = False  # MOVE_START not sent yet
 
     def _end_bout(self, end, event):
         self.bout_end = end
-        self.bouts += 1
         self.quick = 0          # the next run cannot begin before this one ended
+        if not self.announced:  # too short to be a run: nothing to report
+            return event
+        self.bouts += 1
         if event != NONE:   # two events in one sample: report the stop next sample
             self.pending = MOVE_STOP
             self.pending_lag = self.n + 1 - end
