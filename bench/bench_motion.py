@@ -244,21 +244,10 @@ def unix_port_cost(rate, seconds=30, passes=15):
 
 def perturbed(a, rate, noise_mg=0, scale=1.0, seed=7):
     """A copy of the samples with uniform sensor noise added, or the motion about a 1 s mean
-    (gravity) scaled: a noisier chip, a softer or harder walker."""
+    (gravity) scaled like the composer's harder landings: a noisier chip, a softer or harder walker."""
     import random
     rnd = random.Random(seed)
-    n = len(a) // 3
-    out = array("h", a)
-    if scale != 1.0:
-        w = max(1, rate // 2)
-        for axis in range(3):
-            pref = [0]
-            for i in range(n):
-                pref.append(pref[-1] + a[3 * i + axis])
-            for i in range(n):
-                lo, hi = max(0, i - w), min(n, i + w)
-                g = (pref[hi] - pref[lo]) / (hi - lo)
-                out[3 * i + axis] = max(-16000, min(16000, int(g + (a[3 * i + axis] - g) * scale)))
+    out = flat(compose.harder(list(triples(a)), scale, rate // 2)) if scale != 1.0 else array("h", a)
     if noise_mg:
         for i in range(len(out)):
             out[i] = max(-16000, min(16000, out[i] + rnd.randint(-noise_mg, noise_mg)))

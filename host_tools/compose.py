@@ -143,17 +143,21 @@ def stride_cadence(ankle, rate, start, end):
     return 120.0 * r / best_lag
 
 
-def _harder(data, gain):
-    """Landings ``gain`` times harder: the acceleration about its 1 s mean (gravity) scaled, clipped at 16 g."""
+def harder(data, gain, half_window=25):
+    """Landings ``gain`` times harder: the acceleration about its mean over ``half_window`` samples
+    either side (gravity; about 1 s at the composer's rates) scaled, clipped at 16 g."""
     if gain == 1.0 or not data:
         return data
     n = len(data)
-    w = 25
+    sums = [[0] * (n + 1) for _ in range(3)]      # running sums per axis: each mean in O(1)
+    for k in range(3):
+        acc = sums[k]
+        for i, v in enumerate(data):
+            acc[i + 1] = acc[i] + v[k]
     out = []
     for i in range(n):
-        lo, hi = max(0, i - w), min(n, i + w + 1)
-        seg = data[lo:hi]
-        g = [sum(v[k] for v in seg) / len(seg) for k in range(3)]
+        lo, hi = max(0, i - half_window), min(n, i + half_window + 1)
+        g = [(sums[k][hi] - sums[k][lo]) / (hi - lo) for k in range(3)]
         out.append(tuple(max(-MAX_MG, min(MAX_MG, int(g[k] + gain * (data[i][k] - g[k])))) for k in range(3)))
     return out
 
@@ -188,7 +192,7 @@ class Composer:
         while n > 0:   # a short recording (standing still) is used piece by piece
             take = min(n, hi - lo)
             at = self.rng.randint(lo, max(lo, hi - take))
-            self.samples.extend(_harder(data[at:at + take], gain))
+            self.samples.extend(harder(data[at:at + take], gain))
             if seg is None:
                 seg = {"start_s": round(start_s, 3), "end_s": 0, "label": label,
                        "source": name, "from_s": round(at / src_rate, 3)}

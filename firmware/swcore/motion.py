@@ -187,8 +187,7 @@ class MotionPipeline:
         self.contact_n = 0    # samples of the bout's steps above 1 g (ground-contact proxy)
         self.iv_contact = 0   # samples above 1 g since the last step
         self.slow = 0         # slow intervals in a row during a bout
-        self.held = False     # the last step was at the level, but among easing ones
-        self.held_n = 0       # such steps since the last one at the level
+        self.held_n = 0       # steps at the level among easing ones since the last solid one
         self.slow_contact = 0
         self.last_fast = 0    # last running step of the bout
         self.cadence_spm = 0  # from the typical interval
@@ -445,20 +444,14 @@ class MotionPipeline:
                 if self.hard and self.hard < self.seq:   # a line of them inside that sequence
                     self.prev_hard = self.hard_from
                     self.prev_hard_n = self.hard
-                self.seq = 2    # this interval may start a new regular run
-                self.seq_from = last
-                self.avg16 = iv * 16
-                self.need = _CONFIRM_STEPS if self.height >= _SOFT_SWING_MG else _SOFT_CONFIRM_STEPS
+                self._begin_sequence(last, iv)   # this interval may start a new regular run
             else:
                 self.seq = 1
                 self.seq_from = p
                 self.fast = 0
                 return NONE
         elif iv <= self.max_iv:
-            self.seq = 2
-            self.seq_from = last
-            self.avg16 = iv * 16
-            self.need = _CONFIRM_STEPS if self.height >= _SOFT_SWING_MG else _SOFT_CONFIRM_STEPS
+            self._begin_sequence(last, iv)
         else:
             self.seq = 1
             self.seq_from = p
@@ -527,11 +520,10 @@ class MotionPipeline:
                           or (d & 1) + (d >> 1 & 1) + (d >> 2 & 1) + (d >> 3) >= 2)
             if self.doubled:    # a step too weak to see is no evidence of the rep's level: if the
                 easing = True   # run goes on it still counts, if it ends the rep ended before it
-            if not easing and self.slow and not self.held and not self.held_n:
+            if not easing and self.slow and not self.held_n:
                 # one step at the level among easing ones is not yet the run going on: a walk's
                 # double bumps can look like one now and then (E L E E ends the rep before the
                 # first E; E L L and E L E L, a weak foot at 25 Hz, are the run going on)
-                self.held = True
                 self.held_n += 1
                 self.slow_contact += contact
                 return event
@@ -556,7 +548,6 @@ class MotionPipeline:
                 self.contact_n += contact + self.slow_contact
                 self.slow = 0
                 self.slow_contact = 0
-                self.held = False
                 self.held_n = 0
                 if self.cadence_spm > self.bout_peak_spm:
                     self.bout_peak_spm = self.cadence_spm
@@ -570,7 +561,6 @@ class MotionPipeline:
                 else:
                     event = self._check_floor()
             else:
-                self.held = False
                 self.slow += 1
                 self.slow_contact += contact
                 if self.slow >= _SLOW_STEPS:
@@ -626,6 +616,14 @@ class MotionPipeline:
             self.fast = 0
         return event
 
+    def _begin_sequence(self, first, iv):
+        """A new regular sequence from step ``first``, one interval ``iv`` long so far; soft
+        swings need more steps in a row before they count."""
+        self.seq = 2
+        self.seq_from = first
+        self.avg16 = iv * 16
+        self.need = _CONFIRM_STEPS if self.height >= _SOFT_SWING_MG else _SOFT_CONFIRM_STEPS
+
     def _check_floor(self):
         if not self.armed or self.cadence_floor <= 0 or self.low_sent:
             return NONE
@@ -648,7 +646,6 @@ class MotionPipeline:
         self.slow = 0
         self.slow_contact = 0
         self.contact_n = 0
-        self.held = False
         self.held_n = 0
         self.low = 0
         self.low_sent = False
