@@ -86,6 +86,20 @@ def test_analyze_prints_a_table_without_json(session, capsys):
     assert "reps (runs):" in out and "activity:" in out and " run" in out
 
 
+def test_analyze_counts_time_from_the_first_sample(session, tmp_path, capsys):
+    """A recording whose clock starts elsewhere (a phone's epoch milliseconds) is the same session,
+    not hours of the first sample repeated."""
+    path, _ = session
+    assert cli.main(["analyze", str(path), "--json"]) == 0
+    plain = json.loads(capsys.readouterr().out)
+    lines = path.read_text().splitlines()
+    shifted = tmp_path / "epoch.csv"
+    shifted.write_text("\n".join([lines[0]] + ["%d,%s" % (1764672000000 + int(t), rest)
+                                                for t, rest in (l.split(",", 1) for l in lines[1:])]) + "\n")
+    assert cli.main(["analyze", str(shifted), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == plain
+
+
 def test_analyze_names_a_bad_file(tmp_path, capsys):
     bad = tmp_path / "bad.csv"
     bad.write_text("time,x,y,z\n0,1,2,3\n")

@@ -28,6 +28,7 @@ class TraceReader:
             raise TraceError("%s: not a trace file (first line %s, expected %s)" % (path, repr(header), HEADER))
         self.rate = int(rate_hz)
         self.line = 1
+        self.t0 = None        # times count from the first sample's (FORMAT.md), whatever it says
         self.last_t = -1
         self.k = 0
         self.prev = None
@@ -53,11 +54,13 @@ class TraceReader:
                 self.f.close()
                 raise TraceError("%s: line %d: expected t_ms,ax,ay,az as integers, got %s"
                                  % (self.path, self.line, repr(line[:60])))
-            if rec[0] <= self.last_t:
+            if self.t0 is None:
+                self.t0 = rec[0]
+            elif rec[0] <= self.last_t:
                 self.f.close()
                 raise TraceError("%s: line %d: t_ms %d does not increase" % (self.path, self.line, rec[0]))
             self.last_t = rec[0]
-            return rec
+            return (rec[0] - self.t0, rec[1], rec[2], rec[3])
 
     def _readline(self):
         try:
@@ -100,12 +103,3 @@ class TraceReader:
         return (a[1] + (b[1] - a[1]) * x // span, a[2] + (b[2] - a[2]) * x // span,
                 a[3] + (b[3] - a[3]) * x // span)
 
-
-def duration_ms(path):
-    """The time of a trace's last sample."""
-    last = 0
-    with open(path) as f:
-        for line in f:
-            if line and line[0].isdigit():
-                last = int(line.split(",", 1)[0])
-    return last
