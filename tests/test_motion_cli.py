@@ -100,6 +100,22 @@ def test_analyze_counts_time_from_the_first_sample(session, tmp_path, capsys):
     assert json.loads(capsys.readouterr().out) == plain
 
 
+def test_analyze_reads_a_spreadsheet_export(session, tmp_path, capsys):
+    """A byte-order mark and decimal numbers (981.0 mg, 20.0 ms) read as the integers they are."""
+    path, _ = session
+    assert cli.main(["analyze", str(path), "--json"]) == 0
+    plain = json.loads(capsys.readouterr().out)
+    lines = path.read_text().splitlines()
+    exported = tmp_path / "export.csv"
+    exported.write_text("\ufeff" + lines[0] + "\r\n" + "".join(
+        ",".join("%s.0" % v for v in l.split(",")) + "\r\n" for l in lines[1:]), encoding="utf-8")
+    assert cli.main(["analyze", str(exported), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == plain
+    exported.write_text("t_ms,ax,ay,az\n0,1,2,3\n20,1,nan,3\n")
+    assert cli.main(["analyze", str(exported)]) == 2
+    assert "line 3" in capsys.readouterr().err
+
+
 def test_analyze_names_a_bad_file(tmp_path, capsys):
     bad = tmp_path / "bad.csv"
     bad.write_text("time,x,y,z\n0,1,2,3\n")

@@ -1,6 +1,7 @@
 """Accelerometer traces (docs: ../shared/traces/FORMAT.md): read and resample.
 
-A trace is CSV ``t_ms,ax,ay,az`` (milli-g, uneven timing allowed). ``TraceReader``
+A trace is CSV ``t_ms,ax,ay,az`` (milli-g, uneven timing allowed, times from the first sample;
+decimal numbers are rounded). ``TraceReader``
 streams it at a fixed sensor rate with linear interpolation, in integer maths, so
 the simulated board, ``sprintwatch analyze`` and the benchmark all feed the motion
 pipeline exactly the same samples. A denser recording is averaged down (like a
@@ -9,6 +10,17 @@ sensor's own filter at a lower data rate), a sparser one interpolated.
 
 HEADER = "t_ms,ax,ay,az"
 STILL = (0, 0, 1000)     # a device lying still: 1 g on one axis
+
+
+def _number(text):
+    """An integer field; a decimal one (a tool that wrote 12.5 ms or 981.0 mg) is rounded."""
+    try:
+        return int(text)
+    except ValueError:
+        v = float(text)
+        if v != v or v in (float("inf"), float("-inf")):
+            raise
+        return int(round(v))
 
 
 class TraceError(ValueError):
@@ -23,6 +35,8 @@ class TraceReader:
         self.f = open(path)
         self.line = 0
         header = self._readline().strip()
+        if header.startswith("\ufeff"):     # a byte-order mark from a spreadsheet's export
+            header = header[1:]
         if header != HEADER:
             self.f.close()
             raise TraceError("%s: not a trace file (first line %s, expected %s)" % (path, repr(header), HEADER))
@@ -49,10 +63,10 @@ class TraceReader:
             try:
                 if len(p) != 4:
                     raise ValueError
-                rec = (int(p[0]), int(p[1]), int(p[2]), int(p[3]))
+                rec = (_number(p[0]), _number(p[1]), _number(p[2]), _number(p[3]))
             except ValueError:
                 self.f.close()
-                raise TraceError("%s: line %d: expected t_ms,ax,ay,az as integers, got %s"
+                raise TraceError("%s: line %d: expected t_ms,ax,ay,az as numbers, got %s"
                                  % (self.path, self.line, repr(line[:60])))
             if self.t0 is None:
                 self.t0 = rec[0]
