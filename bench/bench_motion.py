@@ -242,12 +242,28 @@ def unix_port_cost(rate, seconds=30, passes=15):
     return us / n, alloc / n
 
 
-def perturbed(a, rate, noise_mg=0, scale=1.0, seed=7):
-    """A copy of the samples with uniform sensor noise added, or the motion about a 1 s mean
-    (gravity) scaled like the composer's harder landings: a noisier chip, a softer or harder walker."""
+def played_at(a, speed):
+    """The samples played ``speed`` times faster (linear interpolation): every cadence times ``speed``."""
+    n = len(a) // 3
+    out = array("h")
+    for i in range(int((n - 1) / speed)):
+        t = i * speed
+        k = int(t)
+        w = t - k
+        j = 3 * k
+        out.extend(int(a[j + c] + w * (a[j + 3 + c] - a[j + c])) for c in range(3))
+    return out
+
+
+def perturbed(a, rate, noise_mg=0, scale=1.0, speed=1.0, seed=7):
+    """A copy of the samples with uniform sensor noise added, the motion about a 1 s mean
+    (gravity) scaled like the composer's harder landings, or played faster or slower: a noisier
+    chip, a softer or harder walker, a slower or brisker one."""
     import random
     rnd = random.Random(seed)
     out = flat(compose.harder(list(triples(a)), scale, rate // 2)) if scale != 1.0 else array("h", a)
+    if speed != 1.0:
+        out = played_at(out, speed)
     if noise_mg:
         for i in range(len(out)):
             out[i] = max(-16000, min(16000, out[i] + rnd.randint(-noise_mg, noise_mg)))
@@ -255,7 +271,9 @@ def perturbed(a, rate, noise_mg=0, scale=1.0, seed=7):
 
 
 PERTURBATIONS = (("sensor noise +-50 mg", {"noise_mg": 50}), ("motion x0.85 (a softer walker)", {"scale": 0.85}),
-                 ("motion x1.3 (a harder walker)", {"scale": 1.3}))
+                 ("motion x1.3 (a harder walker)", {"scale": 1.3}),
+                 ("cadence x0.85 (a slower walker)", {"speed": 0.85}),
+                 ("cadence x1.15 (a brisker walker)", {"speed": 1.15}))
 
 
 def perturbed_walks(data):

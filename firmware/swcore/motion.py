@@ -54,7 +54,11 @@ _MAX_INTERVAL_MS = const(1300)    # slower than this is not walking
 _REFRACTORY_PCT = const(35)      # no second step within this share of the last interval
 STRIDE_MS = 950                 # a steady rhythm this slow is one foot's strides (slow walkers step
                                 # at 0.7-0.9 s; a wrist showing strides at 1.0-1.1 s)
+_MIN_STRIDE_MS = const(700)       # a rhythm twice a walk's steps is strides from this slow up ...
+_STRIDE_MATCH_PCT = const(15)     # ... within this much of twice the step interval
+_STEP_MAX_MS = const(600)         # a rhythm this quick or quicker is steps (not strides) when it lasts
 _CONFIRM_STEPS = const(4)         # steps in a row before any counts
+_ALT_STEPS = const(4)             # intervals alternately long and short before a stride may stand for them
 _WALK_LEARN_STEPS = const(8)      # regular walking steps before they teach how walking lands
 _QUICK_SPM = const(125)          # a run starts with the first of an unbroken line of steps this quick
 _QUICK_FILTER_SPM = const(140)  # the short band-pass from this rhythm up ...
@@ -126,6 +130,8 @@ class MotionPipeline:
         self.quick_iv = rate * 60 // _QUICK_SPM
         self.qf_iv16 = rate * 960 // _QUICK_FILTER_SPM
         self.stride_iv = rate * STRIDE_MS // 1000
+        self.min_stride16 = rate * _MIN_STRIDE_MS * 16 // 1000
+        self.step_max16 = rate * _STEP_MAX_MS * 16 // 1000
         self.cadence_floor = 0
         self.reset()
 
@@ -174,11 +180,14 @@ class MotionPipeline:
         self.doubled = False  # the last interval was taken as two steps (one too weak to see)
         self.dbl_hist = 0     # which of the last four intervals of a run were such doubles (bits)
         self.prev_iv = 0      # the interval before the last one
+        self.alt = 0          # intervals in a row alternately long and short
+        self.alt_long = False  # the last of them was the long one
         self.iv2 = 0          # and the two before that
         self.iv3 = 0
         self.h_mean = 0       # mean swing height over the recent steps
         self.walk_h = 0       # typical swing of the walking steps (0: none seen yet)
         self.walk_iv = 0      # and their typical interval, samples
+        self.step16 = 0       # this walk's step rhythm (1/16 samples; 0: none seen since the last stop)
         self.stopped_at = 0   # when the last stop was seen (sample)
         self.stride_spm = 0   # cadence over the last two strides (four steps)
         self.ref_spm = 0      # the bout's own running level: stride cadence ...
@@ -358,6 +367,7 @@ class MotionPipeline:
                     event = self._end_bout(self.last_fast, event)
                 self.state = STILL
                 self.state_since = last + (self.last_iv if self.last_iv < self.gap else 0)
+                self.step16 = 0
             self.seq = 0
             self.fast = 0
             self.last_step = -1
@@ -423,6 +433,15 @@ class MotionPipeline:
             diff = iv - avg
             if diff < 0:
                 diff = -diff
+            # left and right unalike: long and short intervals in turn, each well off the mean
+            if diff * 2 < tol:
+                self.alt = 0
+            elif (iv > avg) != (self.alt > 0 and self.alt_long):
+                self.alt += 1
+                self.alt_long = iv > avg
+            else:
+                self.alt = 1
+                self.alt_long = iv > avg
             if diff <= tol:
                 self.seq += 1
                 self.avg16 += (iv * 16 - self.avg16) >> 2
@@ -435,6 +454,11 @@ class MotionPipeline:
                 iv >>= 1        # (and take it as two steps below)
                 self.seq += 1
                 self.doubled = True
+            elif (self.state != RUN and self.alt >= _ALT_STEPS and iv <= 3 * self.prev_iv and self.prev_iv <= 3 * iv
+                  and -2 * tol <= iv + self.prev_iv - 2 * avg <= 2 * tol):
+                # left and right unalike for a while (a pocket on one leg, a limp): the stride is regular
+                self.seq += 1
+                self.avg16 += (iv * 16 - self.avg16) >> 2
             elif iv <= self.max_iv:
                 # the rhythm before, kept: a run from standing may show its first strides only
                 self.prev_seq = self.seq
@@ -457,8 +481,15 @@ class MotionPipeline:
             self.seq_from = p
             self.fast = 0
             return NONE
-        if self.avg16 >= self.stride_iv * 16:
-            counted += counted  # this slow a rhythm is strides, the other foot too weak to see
+        a16 = self.avg16
+        t16 = self.step16 * 2
+        strides = a16 >= self.stride_iv * 16 or (
+            t16 and a16 >= self.min_stride16 and 100 * (a16 - t16) <= _STRIDE_MATCH_PCT * t16
+            and 100 * (t16 - a16) <= _STRIDE_MATCH_PCT * t16)
+        if strides:
+            # this slow a rhythm, or twice the steps seen in this walk: strides, the other foot
+            # too weak to see (a wrist's arm swing)
+            counted += counted
         event = NONE
         if self.seq == self.need:
             self.steps += self.need
@@ -496,9 +527,12 @@ class MotionPipeline:
             # a walking step: how hard walking lands here
             self.walk_h = h if self.walk_h == 0 else self.walk_h + ((h - self.walk_h) >> 4)
             a = self.avg16 >> 4
-            if a >= self.stride_iv:
+            if strides:
                 a >>= 1         # strides: the step is half of it
             self.walk_iv = a if self.walk_iv == 0 else self.walk_iv + ((a - self.walk_iv) >> 3)
+        if self.seq >= _WALK_LEARN_STEPS and self.state == WALK and not strides and a16 <= self.step_max16:
+            # the steps of this walk, at any walking cadence: their rhythm at half speed is strides
+            self.step16 = a16 if self.step16 == 0 else self.step16 + ((a16 - self.step16) >> 3)
         running = (self.cadence_spm >= self.run_spm and self.h_mean >= self.run_height_mg
                    and self.h_mean * 100 >= self.walk_h * self.run_over_walk_pct)
         if self.state == RUN:
