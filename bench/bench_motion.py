@@ -8,7 +8,8 @@ For the firmware pipeline (swcore.motion) at 25, 50 and 100 Hz, it prints:
 - false runs on every recording that is not a run (walks, driving, housework, standing);
 - the 25-minute hip run against its own stops (labelled from the ankle recording);
 - rep recall, false reps and worst edge for every composed variant (host_tools/compose.py);
-- walks within 5 % on perturbed copies of the walks (sensor noise, softer or harder motion);
+- walks within 5 % on perturbed copies of the walks (sensor noise, softer or harder motion, a
+  slower or brisker cadence);
 - cost on the MicroPython unix port: microseconds and bytes allocated per sample.
 
 People (from the file names): hughb, mrploppy, jamie, dario, carmelo, and the runner of the
@@ -389,7 +390,7 @@ def report(rate, seeds):
         print("  %-8s %5d | %5d  %5d  start %.2f end %.2f s | %5d  %5d  start %.2f end %.2f s%s" % (
             v, a["true"], a["matched"], a["false"], a["worst_start"], a["worst_end"],
             b["matched"], b["false"], b["worst_start"], b["worst_end"], "" if good else "  (target %g s)" % limit))
-    print("\nPerturbed copies of the walks (shipped constants; a check, nothing is tuned on them)")
+    print("\nPerturbed copies of the walks (shipped constants; a check: no constant is fitted to them)")
     pert = perturbed_walks(data)
     for label, (ok, total, runs) in pert.items():
         print("  %-32s walks within 5 %%: %d of %d, false runs %d" % (label, ok, total, runs))
