@@ -114,6 +114,9 @@ def test_analyze_reads_a_spreadsheet_export(session, tmp_path, capsys):
     exported.write_text("t_ms,ax,ay,az\n0,1,2,3\n20,1,nan,3\n")
     assert cli.main(["analyze", str(exported)]) == 2
     assert "line 3" in capsys.readouterr().err
+    exported.write_text("t_ms,ax,ay,az\n0,1,2,3\n20,1,2,3\n100000000000,1,2,3\n")   # a clock jump
+    assert cli.main(["analyze", str(exported)]) == 2
+    assert "line 4" in capsys.readouterr().err
 
 
 def test_analyze_names_a_bad_file(tmp_path, capsys):

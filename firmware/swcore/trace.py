@@ -10,6 +10,7 @@ sensor's own filter at a lower data rate), a sparser one interpolated.
 
 HEADER = "t_ms,ax,ay,az"
 STILL = (0, 0, 1000)     # a device lying still: 1 g on one axis
+MAX_SPAN_MS = 48 * 3600 * 1000   # longer than any session: a clock jump, not a recording
 
 
 def _number(text):
@@ -73,6 +74,10 @@ class TraceReader:
             elif rec[0] <= self.last_t:
                 self.f.close()
                 raise TraceError("%s: line %d: t_ms %d does not increase" % (self.path, self.line, rec[0]))
+            elif rec[0] - self.t0 > MAX_SPAN_MS:
+                self.f.close()
+                raise TraceError("%s: line %d: t_ms %d is more than 48 h after the first sample"
+                                 % (self.path, self.line, rec[0]))
             self.last_t = rec[0]
             return (rec[0] - self.t0, rec[1], rec[2], rec[3])
 
