@@ -65,6 +65,19 @@ def test_every_composed_ending_gives_each_rep_with_its_edges(variant, tmp_path, 
         assert len(jogs) == 2 and all(8 <= s["end_s"] - s["start_s"] <= 20 for s in jogs)
 
 
+def test_a_sprint_from_standing_starts_at_its_first_landing_at_25_hz(tmp_path, capsys):
+    # seed 3's first fast rep at 25 Hz: a hard first landing, then a step too weak to see; the
+    # first landing came after a stop, so it was never counted among the run's hard ones and
+    # the rep started 0.8 s late
+    path = tmp_path / "fast.csv"
+    labels = compose.compose_to(path, seed=3, rate=25, sprints=2, warmup=False, variant="fast")
+    assert cli.main(["analyze", str(path), "--json", "--rate", "25"]) == 0
+    found = json.loads(capsys.readouterr().out)["reps"]
+    assert len(found) == 2
+    for f, true in zip(found, labels["reps"]):
+        assert abs(f["start_s"] - true["start_s"]) <= 0.5, (f, true)
+
+
 def test_run_stretches_hold_no_stop_of_the_25_minute_run():
     rate = 25
     strides = compose.ankle_strides(rate)

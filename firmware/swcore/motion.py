@@ -414,7 +414,7 @@ class MotionPipeline:
             if self.quick == 0:
                 self.quick_from = last
             self.quick += 1
-        elif (self.quick >= 2 and self.avg16 <= self.quick_iv * 16
+        elif (self.quick >= 1 and self.avg16 <= self.quick_iv * 16
               and -self.regular_pct * self.avg16 <= (iv * 16 - 2 * self.avg16) * 100 <= self.regular_pct * self.avg16):
             self.quick += 2                # one quick step too weak to see
         else:
@@ -423,6 +423,8 @@ class MotionPipeline:
             self.seq = 1
             self.seq_from = p
             self.fast = 0
+            self.hard = 1 if h >= self.run_height_mg else 0   # a run's first landing, from standing
+            self.hard_from = p
             return NONE
         avg = (self.avg16 + 8) >> 4
         counted = 1
@@ -465,7 +467,7 @@ class MotionPipeline:
                 self.prev_avg16 = self.avg16
                 self.prev_end = last
                 self.prev_hard = -1
-                if self.hard and self.hard < self.seq:   # a line of them inside that sequence
+                if self.hard and self.hard <= self.seq:   # a line of them ending that sequence
                     self.prev_hard = self.hard_from
                     self.prev_hard_n = self.hard
                 self._begin_sequence(last, iv)   # this interval may start a new regular run
