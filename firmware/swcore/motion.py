@@ -438,11 +438,8 @@ class MotionPipeline:
             # left and right unalike: long and short intervals in turn, each well off the mean
             if diff * 2 < tol:
                 self.alt = 0
-            elif (iv > avg) != (self.alt > 0 and self.alt_long):
-                self.alt += 1
-                self.alt_long = iv > avg
             else:
-                self.alt = 1
+                self.alt = self.alt + 1 if self.alt and (iv > avg) != self.alt_long else 1
                 self.alt_long = iv > avg
             if diff <= tol:
                 self.seq += 1
