@@ -243,28 +243,12 @@ def unix_port_cost(rate, seconds=30, passes=15):
     return us / n, alloc / n
 
 
-def played_at(a, speed):
-    """The samples played ``speed`` times faster (linear interpolation): every cadence times ``speed``."""
-    n = len(a) // 3
-    out = array("h")
-    for i in range(int((n - 1) / speed)):
-        t = i * speed
-        k = int(t)
-        w = t - k
-        j = 3 * k
-        out.extend(int(a[j + c] + w * (a[j + 3 + c] - a[j + c])) for c in range(3))
-    return out
-
-
-def perturbed(a, rate, noise_mg=0, scale=1.0, speed=1.0, seed=7):
-    """A copy of the samples with uniform sensor noise added, the motion about a 1 s mean
-    (gravity) scaled like the composer's harder landings, or played faster or slower: a noisier
-    chip, a softer or harder walker, a slower or brisker one."""
+def perturbed(a, rate, noise_mg=0, scale=1.0, seed=7):
+    """A copy of the samples with uniform sensor noise added, or the motion about a 1 s mean
+    (gravity) scaled like the composer's harder landings: a noisier chip, a softer or harder walker."""
     import random
     rnd = random.Random(seed)
     out = flat(compose.harder(list(triples(a)), scale, rate // 2)) if scale != 1.0 else array("h", a)
-    if speed != 1.0:
-        out = played_at(out, speed)
     if noise_mg:
         for i in range(len(out)):
             out[i] = max(-16000, min(16000, out[i] + rnd.randint(-noise_mg, noise_mg)))
@@ -285,7 +269,11 @@ def perturbed_walks(data):
         for name, rec in data.recordings.items():
             if not rec["walk"] or name in INFO_ONLY:
                 continue
-            res = analyze_samples(triples(perturbed(rec["samples"], data.rate, **kw)), data.rate)
+            if "speed" in kw:   # played faster or slower, as the composer plays a recording: read at rate / speed
+                samples = flat(trace_samples(TRACES / (name + ".csv"), int(round(data.rate / kw["speed"]))))
+            else:
+                samples = perturbed(rec["samples"], data.rate, **kw)
+            res = analyze_samples(triples(samples), data.rate)
             total += 1
             ok += abs(step_error_pct(data, name, res["steps"])) <= TARGET_STEP_PCT
             runs += len(res["reps"])
