@@ -9,9 +9,11 @@ from host_tools.analyze import analyze_file, analyze_samples, trace_samples, tun
 pytestmark = pytest.mark.skipif(not compose.TRACES_DIR.is_dir(), reason="recordings not found")
 
 
-def _error_pct(name, rate):
+def _error_pct(name, rate, speed=1.0):
+    """The step error of a walk, played ``speed`` times faster (every cadence times ``speed``:
+    another walker's gait) where asked."""
     truth = json.loads((compose.TRACES_DIR / (name + ".truth.json")).read_text())["steps"]
-    found = analyze_file(compose.TRACES_DIR / (name + ".csv"), rate)
+    found = analyze_samples(trace_samples(compose.TRACES_DIR / (name + ".csv"), int(round(rate / speed))), rate)
     assert found["reps"] == [], (name, rate, found["reps"])      # a walk is never a run
     return (found["steps"] - truth) * 100.0 / truth
 
@@ -34,20 +36,11 @@ def test_soft_steps_in_hand_on_carpet_are_tracked(name):
     assert abs(err) <= 8.0, (name, err)
 
 
-def _played_at_error_pct(name, rate, speed):
-    """The recording played ``speed`` times faster (every cadence times ``speed``), as another
-    walker's gait."""
-    truth = json.loads((compose.TRACES_DIR / (name + ".truth.json")).read_text())["steps"]
-    found = analyze_samples(trace_samples(compose.TRACES_DIR / (name + ".csv"), int(round(rate / speed))), rate)
-    assert found["reps"] == [], (name, rate, found["reps"])
-    return (found["steps"] - truth) * 100.0 / truth
-
-
 @pytest.mark.parametrize("rate", [25, 50, 100])
 def test_a_brisk_walker_on_the_wrist_counts_the_strides_twice(rate):
     # the wrist shows steps for a while, then only the arm's swing; 15 % brisker, those strides
     # (0.87 s) were quicker than STRIDE_MS and counted once: 19 % of the steps lost
-    err = _played_at_error_pct("wrist-hughb-walk-1834", rate, 1.15)
+    err = _error_pct("wrist-hughb-walk-1834", rate, 1.15)
     assert abs(err) <= 5.0, (rate, err)
 
 
@@ -55,7 +48,7 @@ def test_a_brisk_walker_on_the_wrist_counts_the_strides_twice(rate):
 def test_left_and_right_unalike_keep_the_rhythm(rate):
     # a front pocket 20 % slower shows its own leg's step and the other's 0.5 / 0.95 s apart:
     # every long interval broke the sequence and a quarter of the steps were lost
-    err = _played_at_error_pct("phone-frontpocket-samsung-carmelo-hard-frontpocket-2", rate, 0.8)
+    err = _error_pct("phone-frontpocket-samsung-carmelo-hard-frontpocket-2", rate, 0.8)
     assert abs(err) <= 5.0, (rate, err)
 
 
