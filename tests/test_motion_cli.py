@@ -15,6 +15,12 @@ SHORT_PLAN = {"name": "Two sprints", "sets": [{"name": "Hill", "steps": [
         {"name": "Walk Back Recovery", "kind": "recovery", "min_s": 120, "max_s": 180}]}]}]}
 
 
+def _analyze_json(path, capsys, *args):
+    """``sprintwatch analyze PATH --json`` (succeeding), its output parsed."""
+    assert cli.main(["analyze", str(path), "--json"] + list(args)) == 0
+    return json.loads(capsys.readouterr().out)
+
+
 @pytest.fixture(scope="module")
 def session(tmp_path_factory):
     path = tmp_path_factory.mktemp("session") / "s.csv"
@@ -71,8 +77,7 @@ def test_a_sprint_from_standing_starts_at_its_first_landing_at_25_hz(tmp_path, c
     # the rep started 0.8 s late
     path = tmp_path / "fast.csv"
     labels = compose.compose_to(path, seed=3, rate=25, sprints=2, warmup=False, variant="fast")
-    assert cli.main(["analyze", str(path), "--json", "--rate", "25"]) == 0
-    found = json.loads(capsys.readouterr().out)["reps"]
+    found = _analyze_json(path, capsys, "--rate", "25")["reps"]
     assert len(found) == 2
     for f, true in zip(found, labels["reps"]):
         assert abs(f["start_s"] - true["start_s"]) <= 0.5, (f, true)
@@ -103,33 +108,23 @@ def test_analyze_counts_time_from_the_first_sample(session, tmp_path, capsys):
     """A recording whose clock starts elsewhere (a phone's epoch milliseconds) is the same session,
     not hours of the first sample repeated."""
     path, _ = session
-    assert cli.main(["analyze", str(path), "--json"]) == 0
-    plain = json.loads(capsys.readouterr().out)
+    plain = _analyze_json(path, capsys)
     lines = path.read_text().splitlines()
     shifted = tmp_path / "epoch.csv"
     shifted.write_text("\n".join([lines[0]] + ["%d,%s" % (1764672000000 + int(t), rest)
                                                 for t, rest in (l.split(",", 1) for l in lines[1:])]) + "\n")
-    assert cli.main(["analyze", str(shifted), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == plain
+    assert _analyze_json(shifted, capsys) == plain
 
 
 def test_analyze_reads_a_spreadsheet_export(session, tmp_path, capsys):
     """A byte-order mark and decimal numbers (981.0 mg, 20.0 ms) read as the integers they are."""
     path, _ = session
-    assert cli.main(["analyze", str(path), "--json"]) == 0
-    plain = json.loads(capsys.readouterr().out)
+    plain = _analyze_json(path, capsys)
     lines = path.read_text().splitlines()
     exported = tmp_path / "export.csv"
     exported.write_text("\ufeff" + lines[0] + "\r\n" + "".join(
         ",".join("%s.0" % v for v in l.split(",")) + "\r\n" for l in lines[1:]), encoding="utf-8")
-    assert cli.main(["analyze", str(exported), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == plain
-    exported.write_text("t_ms,ax,ay,az\n0,1,2,3\n20,1,nan,3\n")
-    assert cli.main(["analyze", str(exported)]) == 2
-    assert "line 3" in capsys.readouterr().err
-    exported.write_text("t_ms,ax,ay,az\n0,1,2,3\n20,1,2,3\n100000000000,1,2,3\n")   # a clock jump
-    assert cli.main(["analyze", str(exported)]) == 2
-    assert "line 4" in capsys.readouterr().err
+    assert _analyze_json(exported, capsys) == plain
 
 
 def test_analyze_names_a_bad_file(tmp_path, capsys):
@@ -137,9 +132,10 @@ def test_analyze_names_a_bad_file(tmp_path, capsys):
     bad.write_text("time,x,y,z\n0,1,2,3\n")
     assert cli.main(["analyze", str(bad)]) == 2
     assert "bad.csv" in capsys.readouterr().err
-    bad.write_text("t_ms,ax,ay,az\n0,1,2,3\n20,1,two,3\n")
-    assert cli.main(["analyze", str(bad)]) == 2
-    assert "line 3" in capsys.readouterr().err
+    for line in ("20,1,two,3", "20,1,nan,3", "100000000000,1,2,3"):   # (the last: a clock jump)
+        bad.write_text("t_ms,ax,ay,az\n0,1,2,3\n%s\n" % line)
+        assert cli.main(["analyze", str(bad)]) == 2
+        assert "line 3" in capsys.readouterr().err
     assert cli.main(["analyze", str(tmp_path / "missing.csv")]) == 2
     assert "missing.csv" in capsys.readouterr().err
 
